@@ -1,0 +1,148 @@
+/* Command-line parsing. Flags override the configuration file: each is
+ * written into the config tree as if it had been there, so one set of readers
+ * validates both (and errors name "<command line>"). */
+#include "cli.h"
+
+#include <ethd/error.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *ethd_cli_usage(void)
+{
+    return "Usage: ethd [OPTIONS] [COMMAND]\n"
+           "\n"
+           "A modular Ethereum node: a small core that loads protocol plugins.\n"
+           "\n"
+           "Commands:\n"
+           "  (none)                run the node\n"
+           "  plugins               list the plugins found in the search path\n"
+           "\n"
+           "Options:\n"
+           "  -c, --config FILE     YAML configuration (default: the embedded dev config)\n"
+           "      --check-config    validate the configuration and plugins, then exit\n"
+           "      --datadir DIR     data directory (node.datadir)\n"
+           "      --rpc-port N      JSON-RPC port on the RPC host (rpc.port)\n"
+           "      --p2p-port N      devp2p listening port (p2p.port)\n"
+           "      --log-level L     error, warn, info, debug or trace (log.level)\n"
+           "      --log-file FILE   log to FILE instead of stderr (log.file)\n"
+           "      --dev             run as a dev node (node.mode=dev)\n"
+           "      --light           run as a light node (node.mode=light)\n"
+           "      --full            run as a full node (node.mode=full)\n"
+           "  -h, --help            show this help\n"
+           "  -V, --version         show the version and plugin ABI\n"
+           "\n"
+           "Environment:\n"
+           "  ETHD_PLUGIN_PATH      colon-separated plugin directories, searched after\n"
+           "                        plugins.path and before the installed directory\n"
+           "\n"
+           "Exit status: 0 on a clean stop, 1 on a runtime failure, 2 on a usage or\n"
+           "configuration error.\n";
+}
+
+enum {
+    OPT_CHECK = 256,
+    OPT_DATADIR,
+    OPT_RPC_PORT,
+    OPT_P2P_PORT,
+    OPT_LOG_LEVEL,
+    OPT_LOG_FILE,
+    OPT_DEV,
+    OPT_LIGHT,
+    OPT_FULL,
+};
+
+int ethd_cli_parse(int argc, char **argv, struct ethd_cli *cli, char *err, size_t errlen)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, OPT_CHECK},
+        {"datadir", required_argument, NULL, OPT_DATADIR},
+        {"rpc-port", required_argument, NULL, OPT_RPC_PORT},
+        {"p2p-port", required_argument, NULL, OPT_P2P_PORT},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"log-file", required_argument, NULL, OPT_LOG_FILE},
+        {"dev", no_argument, NULL, OPT_DEV},
+        {"light", no_argument, NULL, OPT_LIGHT},
+        {"full", no_argument, NULL, OPT_FULL},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"list-plugins", no_argument, NULL, 'L'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(cli, 0, sizeof(*cli));
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":c:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': cli->config = optarg; break;
+        case OPT_CHECK: cli->check_config = true; break;
+        case OPT_DATADIR: cli->datadir = optarg; break;
+        case OPT_RPC_PORT: cli->rpc_port = optarg; break;
+        case OPT_P2P_PORT: cli->p2p_port = optarg; break;
+        case OPT_LOG_LEVEL: cli->log_level = optarg; break;
+        case OPT_LOG_FILE: cli->log_file = optarg; break;
+        case OPT_DEV:
+        case OPT_LIGHT:
+        case OPT_FULL: {
+            const char *m = c == OPT_DEV ? "dev" : c == OPT_LIGHT ? "light" : "full";
+            if (cli->mode && strcmp(cli->mode, m) != 0) {
+                snprintf(err, errlen, "--%s conflicts with --%s", m, cli->mode);
+                return ETHD_EINVAL;
+            }
+            cli->mode = m;
+            break;
+        }
+        case 'h': cli->cmd = ETHD_CMD_HELP; return 0;
+        case 'V': cli->cmd = ETHD_CMD_VERSION; return 0;
+        case 'L': cli->cmd = ETHD_CMD_PLUGINS; break;
+        case ':':
+            snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);
+            return ETHD_EINVAL;
+        default:
+            snprintf(err, errlen, "unknown option %s (see ethd --help)", argv[optind - 1]);
+            return ETHD_EINVAL;
+        }
+    }
+    if (optind < argc) {
+        const char *cmd = argv[optind++];
+        if (strcmp(cmd, "plugins") == 0)
+            cli->cmd = ETHD_CMD_PLUGINS;
+        else if (strcmp(cmd, "help") == 0)
+            cli->cmd = ETHD_CMD_HELP;
+        else if (strcmp(cmd, "version") == 0)
+            cli->cmd = ETHD_CMD_VERSION;
+        else {
+            snprintf(err, errlen, "unknown command '%s' (see ethd --help)", cmd);
+            return ETHD_EINVAL;
+        }
+        if (optind < argc) {
+            snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+            return ETHD_EINVAL;
+        }
+    }
+    return 0;
+}
+
+int ethd_cli_apply(const struct ethd_cli *cli, struct ethd_conf *root, char *err, size_t errlen)
+{
+    const struct {
+        const char *value, *path;
+    } set[] = {
+        {cli->datadir, "node.datadir"},   {cli->rpc_port, "rpc.port"},
+        {cli->p2p_port, "p2p.port"},      {cli->log_level, "log.level"},
+        {cli->log_file, "log.file"},      {cli->mode, "node.mode"},
+    };
+    for (size_t i = 0; i < sizeof(set) / sizeof(*set); i++) {
+        if (!set[i].value)
+            continue;
+        int rc = ethd_conf_set(root, set[i].path, set[i].value);
+        if (rc) {
+            snprintf(err, errlen, "cannot apply the command line to %s: %s", set[i].path,
+                     ethd_conf_error(root));
+            return rc;
+        }
+    }
+    return 0;
+}

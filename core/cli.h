@@ -1,0 +1,30 @@
+/* Command line of the ethd executable. Internal to core. */
+#ifndef ETHD_CORE_CLI_H
+#define ETHD_CORE_CLI_H
+#include "conf.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+enum ethd_cli_command { ETHD_CMD_RUN = 0, ETHD_CMD_PLUGINS, ETHD_CMD_HELP, ETHD_CMD_VERSION };
+
+struct ethd_cli {
+    enum ethd_cli_command cmd;
+    const char *config;    /* -c FILE; NULL = embedded default */
+    const char *datadir;   /* --datadir */
+    const char *rpc_port;  /* --rpc-port (validated through the config readers) */
+    const char *p2p_port;  /* --p2p-port */
+    const char *log_level; /* --log-level */
+    const char *log_file;  /* --log-file */
+    const char *mode;      /* --dev / --light / --full */
+    bool check_config;     /* --check-config */
+};
+
+/* Parse argv (not modified). On a usage error returns ETHD_EINVAL with the
+ * message in err. Strings point into argv. */
+int ethd_cli_parse(int argc, char **argv, struct ethd_cli *cli, char *err, size_t errlen);
+/* Apply the flags that override configuration keys. */
+int ethd_cli_apply(const struct ethd_cli *cli, struct ethd_conf *root, char *err, size_t errlen);
+/* The --help text. */
+const char *ethd_cli_usage(void);
+
+#endif
