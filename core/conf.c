@@ -181,8 +181,10 @@ static size_t path_put(const struct ethd_conf *n, char *buf, size_t len, size_t 
     return w < 0 ? len : pos + (size_t)w;
 }
 
-static void vrecord(const struct ethd_conf *n, const char *file, unsigned line, unsigned col,
-                    const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void vrecord(const struct ethd_conf *n,
+                                                          const char *file, unsigned line,
+                                                          unsigned col, const char *fmt,
+                                                          va_list ap)
 {
     /* Built aside: the arguments may point into the tree's own buffer
      * (a service re-wrapping ethd_conf_error()). */
@@ -622,6 +624,9 @@ int ethd_conf_check_unused(const struct ethd_conf *n, char *err, size_t errlen)
     return ETHD_ECONFIG;
 }
 
+/* Replacing a value frees what was there: pointers into the replaced
+ * subtree die, which is why overrides are applied right after loading,
+ * before anyone reads the tree. */
 int ethd_conf_set(struct ethd_conf *root, const char *path, const char *value)
 {
     if (!root || !path)
@@ -1087,6 +1092,8 @@ int ethd_conf_load_string(const char *name, const char *text, size_t len, struct
     free(p.keys.slot);
     free(p.keys.hash);
     if (rc) {
+        if (rc == ETHD_ENOMEM && err && errlen && !err[0])
+            perr(&p, 0, 0, "out of memory while parsing");
         ethd_conf_free(&p.t->root);
         return rc;
     }

@@ -20,7 +20,8 @@ void ethd_conf_free(struct ethd_conf *root);
 
 /* Set the scalar at dotted `path` (creating maps on the way, replacing what
  * was there); used for command-line overrides, whose location reads
- * "<command line>". ETHD_ECONFIG if a path component is a non-map. */
+ * "<command line>". ETHD_ECONFIG if a path component is a non-map. Replacing a
+ * value frees the old subtree: earlier pointers into it become invalid. */
 int ethd_conf_set(struct ethd_conf *root, const char *path, const char *value);
 
 /* Mark a node used (recursive: and everything under it). */

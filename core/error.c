@@ -26,6 +26,8 @@ const char *ethd_strerror(int code)
     case ETHD_ETRAILING: return "trailing bytes after item";
     case ETHD_EDEPTH: return "nesting too deep";
     case ETHD_ETYPE: return "wrong item type";
+    case ETHD_EAGAIN: return "need more input";
+    case ETHD_ECLOSED: return "connection closed";
     default: return "unknown error";
     }
 }

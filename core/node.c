@@ -587,7 +587,8 @@ void ethd_node_free(struct ethd_node *node)
 {
     if (!node)
         return;
-    if (node->started)
+    bool was_started = node->started;
+    if (was_started)
         ETHD_INFO(node->log, "stopping", NULL);
     teardown(node);
     if (node->plugins_loaded)
@@ -603,7 +604,7 @@ void ethd_node_free(struct ethd_node *node)
         if (node->wake[i] >= 0)
             close(node->wake[i]);
     ethd_bus_free(node->bus);
-    if (node->log)
+    if (was_started)
         ETHD_INFO(node->log, "stopped", NULL);
     ethd_logger_free(node->log);
     free(node);

@@ -29,6 +29,8 @@ const uint8_t ethd_trie_empty_root[ETHD_TRIE_HASH_LEN] = {
 #define REF_MAX 33
 
 struct ent {
+    uint64_t pfx; /* first 8 key bytes, big-endian, zero-padded: most
+                   * comparisons end here without touching the key */
     const uint8_t *key;
     size_t klen;
     const uint8_t *val;
@@ -57,16 +59,58 @@ static inline unsigned nib(const uint8_t *key, size_t i)
     return (i & 1) ? key[i >> 1] & 0x0f : key[i >> 1] >> 4;
 }
 
-static int ent_cmp(const void *a, const void *b)
+static uint64_t key_prefix(const uint8_t *key, size_t len)
 {
-    const struct ent *x = a, *y = b;
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; i++)
+        v = v << 8 | (i < len ? key[i] : 0);
+    return v;
+}
+
+/* Byte order of the keys (= nibble order), then input position. */
+static inline int ent_cmp(const struct ent *x, const struct ent *y)
+{
+    if (x->pfx != y->pfx)
+        return x->pfx < y->pfx ? -1 : 1;
+    /* Equal prefixes: the first min(len, 8) bytes agree. */
     size_t m = x->klen < y->klen ? x->klen : y->klen;
-    int c = m ? memcmp(x->key, y->key, m) : 0;
+    int c = m > 8 ? memcmp(x->key + 8, y->key + 8, m - 8) : 0;
     if (c != 0)
         return c;
     if (x->klen != y->klen)
         return x->klen < y->klen ? -1 : 1;
     return x->idx < y->idx ? -1 : (x->idx > y->idx);
+}
+
+/* Stable merge sort of e[0..n) using tmp[0..n) (O(n log n) whatever the
+ * input; qsort's generic element moves cost more than the comparisons for
+ * these 48-byte entries). */
+static void sort_ents(struct ent *e, struct ent *tmp, size_t n)
+{
+    if (n <= 16) {
+        for (size_t i = 1; i < n; i++) {
+            struct ent x = e[i];
+            size_t j = i;
+            while (j > 0 && ent_cmp(&e[j - 1], &x) > 0) {
+                e[j] = e[j - 1];
+                j--;
+            }
+            e[j] = x;
+        }
+        return;
+    }
+    size_t h = n / 2;
+    sort_ents(e, tmp, h);
+    sort_ents(e + h, tmp + h, n - h);
+    if (ent_cmp(&e[h - 1], &e[h]) <= 0)
+        return; /* already in order */
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = ent_cmp(&e[j], &e[i]) < 0 ? e[j++] : e[i++];
+    while (i < h)
+        tmp[k++] = e[i++];
+    /* e[j..n) is already in place. */
+    memcpy(e, tmp, k * sizeof *e);
 }
 
 /* Hex-prefix encoding of key nibbles [s, e) (appendix C). Returns the length
@@ -112,6 +156,7 @@ static int finish_node(struct build *b, uint8_t ref[REF_MAX], uint8_t *ref_len)
         *ref_len = REF_MAX;
         b->st.hashed_nodes++;
         b->st.hashed_bytes += b->buf.len;
+        b->st.hashed_blocks += b->buf.len / ETHD_KECCAK256_RATE + 1;
     } else {
         memcpy(ref, b->buf.data, b->buf.len);
         *ref_len = (uint8_t)b->buf.len;
@@ -201,13 +246,19 @@ static int build_node(struct build *b, size_t lo, size_t hi, size_t depth, size_
     return finish_node(b, ref, ref_len);
 }
 
-/* Sort, keep the last entry of each key, drop empty values, build. `e` is
- * owned by the caller and reordered. */
-static int root_of_entries(struct ent *e, size_t n, uint8_t root[ETHD_TRIE_HASH_LEN],
+/* Sort (unless `sorted`: distinct keys already in order), keep the last
+ * entry of each key, drop empty values, build. `e` is owned by the caller
+ * and reordered. */
+static int root_of_entries(struct ent *e, size_t n, bool sorted, uint8_t root[ETHD_TRIE_HASH_LEN],
                            struct ethd_trie_stats *stats)
 {
-    if (n > 1)
-        qsort(e, n, sizeof *e, ent_cmp);
+    if (n > 1 && !sorted) {
+        struct ent *tmp = malloc(n * sizeof *tmp);
+        if (tmp == NULL)
+            return ETHD_ENOMEM;
+        sort_ents(e, tmp, n);
+        free(tmp);
+    }
     size_t m = 0, maxk = 0;
     for (size_t i = 0; i < n; i++) {
         if (i + 1 < n && e[i + 1].klen == e[i].klen &&
@@ -242,6 +293,7 @@ static int root_of_entries(struct ent *e, size_t n, uint8_t root[ETHD_TRIE_HASH_
             ethd_keccak256(ref, ref_len, root);
             b.st.hashed_nodes++;
             b.st.hashed_bytes += ref_len;
+            b.st.hashed_blocks += 1;
         }
         if (stats != NULL)
             *stats = b.st;
@@ -288,11 +340,12 @@ int ethd_trie_root_ex(const struct ethd_trie_kv *kv, size_t n, unsigned flags,
             e[i].key = kv[i].key;
             e[i].klen = kv[i].key_len;
         }
+        e[i].pfx = key_prefix(e[i].key, e[i].klen);
         e[i].val = kv[i].val;
         e[i].vlen = kv[i].val_len;
         e[i].idx = i;
     }
-    int rc = root_of_entries(e, n, root, stats);
+    int rc = root_of_entries(e, n, false, root, stats);
     free(e);
     free(hashed);
     return rc;
@@ -312,6 +365,21 @@ int ethd_trie_secure_root(const struct ethd_trie_kv *kv, size_t n,
 /* RLP of a uint64 is at most 9 bytes. */
 #define IDX_KEY_MAX 9
 
+/* Position of index i in the byte order of the keys RLP(i): the one-byte
+ * keys 0x01..0x7f (i = 1..127) come first, then 0x80 (i = 0), then the
+ * keys 0x81 xx (128..255), 0x82 xx xx (256..65535), ...; within one length
+ * numeric order is byte order. So the sorted sequence is known in advance
+ * and no sort is needed. */
+static size_t ordered_index(size_t pos, size_t n)
+{
+    size_t small = n < 128 ? n - 1 : 127; /* how many of 1..127 exist */
+    if (pos < small)
+        return pos + 1;
+    if (pos == small)
+        return 0;
+    return pos;
+}
+
 int ethd_trie_ordered_root(const struct ethd_trie_item *items, size_t n,
                            uint8_t root[ETHD_TRIE_HASH_LEN])
 {
@@ -327,7 +395,8 @@ int ethd_trie_ordered_root(const struct ethd_trie_item *items, size_t n,
     uint8_t *keys = malloc(n ? n * IDX_KEY_MAX : 1);
     struct ethd_buf kb = ETHD_BUF_INIT;
     int rc = (e == NULL || keys == NULL) ? ETHD_ENOMEM : 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    for (size_t pos = 0; rc == 0 && pos < n; pos++) {
+        size_t i = ordered_index(pos, n);
         struct ethd_rlp_enc enc;
         ethd_buf_reset(&kb);
         ethd_rlp_enc_init(&enc, &kb);
@@ -339,15 +408,19 @@ int ethd_trie_ordered_root(const struct ethd_trie_item *items, size_t n,
             rc = ETHD_EINVAL; /* the RLP encoder broke its contract */
             break;
         }
-        memcpy(keys + i * IDX_KEY_MAX, kb.data, kb.len);
-        e[i].key = keys + i * IDX_KEY_MAX;
-        e[i].klen = kb.len;
-        e[i].val = items[i].data;
-        e[i].vlen = items[i].len;
-        e[i].idx = i;
+        memcpy(keys + pos * IDX_KEY_MAX, kb.data, kb.len);
+        e[pos].key = keys + pos * IDX_KEY_MAX;
+        e[pos].klen = kb.len;
+        e[pos].pfx = key_prefix(e[pos].key, e[pos].klen);
+        e[pos].val = items[i].data;
+        e[pos].vlen = items[i].len;
+        e[pos].idx = i;
     }
+    for (size_t pos = 1; rc == 0 && pos < n; pos++)
+        if (ent_cmp(&e[pos - 1], &e[pos]) >= 0)
+            rc = ETHD_ESTATE; /* ordered_index is wrong: never expected */
     if (rc == 0)
-        rc = root_of_entries(e, n, root, NULL);
+        rc = root_of_entries(e, n, true, root, NULL);
     ethd_buf_free(&kb);
     free(e);
     free(keys);

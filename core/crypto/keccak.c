@@ -95,19 +95,23 @@ void ethd_keccak_update(struct ethd_keccak *k, const void *data, size_t len)
     }
 }
 
-/* Pad the buffered tail into `s`, permute, and squeeze 32 bytes. `s` is the
- * absorbed state, `blk`/`fill` the pending bytes (fill < rate). */
+/* Absorb the pending tail (fill < rate bytes at blk) with its padding
+ * straight into the lanes, permute, and squeeze 32 bytes. Padding is
+ * pad10*1 with Keccak's original domain byte: 0x01 after the message, 0x80
+ * in the last byte of the block (the two coincide in one 0x81 byte when
+ * fill == rate - 1). */
 static void finish(uint64_t s[25], const uint8_t *blk, size_t fill,
                    uint8_t out[ETHD_KECCAK256_LEN])
 {
-    uint8_t last[ETHD_KECCAK256_RATE];
-
-    if (fill) /* blk may be NULL for an empty one-shot input */
-        memcpy(last, blk, fill);
-    memset(last + fill, 0, sizeof(last) - fill);
-    last[fill] ^= 0x01;
-    last[ETHD_KECCAK256_RATE - 1] ^= 0x80;
-    absorb_block(s, last);
+    size_t full = fill / 8, rem = fill % 8;
+    for (size_t i = 0; i < full; i++)
+        s[i] ^= load_le64(blk + 8 * i);
+    uint64_t last = (uint64_t)0x01 << (8 * rem);
+    for (size_t j = 0; j < rem; j++)
+        last |= (uint64_t)blk[8 * full + j] << (8 * j);
+    s[full] ^= last;
+    s[RATE_LANES - 1] ^= (uint64_t)0x80 << 56;
+    permute(s);
     for (unsigned i = 0; i < ETHD_KECCAK256_LEN / 8; i++)
         store_le64(out + 8 * i, s[i]);
 }

@@ -23,7 +23,11 @@
  *     answer is sent, errors included. An invalid request object is not a
  *     notification and is always answered (id null when no valid id);
  *   - section 4.2: params must be structured; Ethereum methods only take
- *     positional params, so an object gets -32602 and absent params become [].
+ *     positional params, so an object gets -32602 and absent params become [];
+ *     "params": null is not structured and gets -32600;
+ *   - any valid JSON parses: "\u0000" in strings is accepted (method lookup
+ *     compares full lengths), integers beyond int64 are read as reals rather
+ *     than failing as -32700.
  *
  * Asynchronous methods: every HTTP (or dispatch) request is a reference-
  * counted `struct req`. The pipeline holds one reference until the answer is
@@ -33,7 +37,10 @@
  * theirs. libevent 2.1 stops reading a connection while its request waits for
  * an answer, so a client that hangs up is normally noticed only when the
  * answer is written (libevent then drops the connection itself); the close
- * callback covers the cases where libevent frees the connection earlier. */
+ * callback covers the cases where libevent frees the connection earlier.
+ * An async method's params are borrowed only for the async_fn call (incref
+ * to keep them). A dispatched request still pending when the server is freed
+ * gets its `done` then, with the unanswered items as -32000. */
 #include "rpc/server.h"
 
 #include <ethd/error.h>
@@ -765,7 +772,7 @@ static void run_item(struct req *r, size_t idx, json_t *item)
                 r->outstanding++;
                 r->refs++;
                 int rc = s->m->async_fn(rg->self, params, call, &err);
-                if (rc == 0) {
+                if (rc >= 0) {
                     json_decref(owned);
                     return; /* answered (maybe already) through ethd_rpc_call_done */
                 }
@@ -777,7 +784,7 @@ static void run_item(struct req *r, size_t idx, json_t *item)
                     r->refs--;
                     json_decref(call->id);
                     free(call);
-                    resp = outcome_resp(id, rc < 0 ? rc : ETHD_EIO, NULL, &err, &code);
+                    resp = outcome_resp(id, rc, NULL, &err, &code);
                 } else {
                     /* rpc.h: an async method that fails must not call done. */
                     ETHD_WARN(srv->log, "rpc async method answered and failed",
@@ -845,10 +852,10 @@ static void req_process(struct req *r, const char *body, size_t len)
 {
     struct ethd_rpc_server *srv = r->srv;
     json_error_t je;
-    json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &je);
+    json_t *root = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     /* jansson refuses integers beyond int64; such a request is still JSON. */
     if (!root && json_error_code(&je) == json_error_numeric_overflow)
-        root = json_loadb(body, len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &je);
+        root = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
     json_t *single = NULL;
     if (!root) {
         single = error_respf(NULL, ETHD_RPC_PARSE_ERROR, "parse error: %s at line %d column %d",
@@ -1016,10 +1023,11 @@ static int open_listener(struct ethd_rpc_server *srv, evutil_socket_t *fd_out)
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV | EVUTIL_AI_ADDRCONFIG;
+    /* No AI_ADDRCONFIG: it hides ::1 on hosts whose only IPv6 address is loopback. */
+    hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
     int g = evutil_getaddrinfo(srv->host, port, &hints, &ai);
     if (g != 0) {
-        set_err(srv, "rpc: cannot resolve %s: %s", srv->host, evutil_gai_strerror(g));
+        set_err(srv, "cannot resolve %s: %s", srv->host, evutil_gai_strerror(g));
         return ETHD_EIO;
     }
     int saved = 0;
@@ -1050,7 +1058,7 @@ static int open_listener(struct ethd_rpc_server *srv, evutil_socket_t *fd_out)
     }
     evutil_freeaddrinfo(ai);
     if (fd < 0) {
-        set_err(srv, "rpc: cannot listen on %s port %u: %s: %s", srv->host, (unsigned)srv->port,
+        set_err(srv, "cannot listen on %s port %u: %s: %s", srv->host, (unsigned)srv->port,
                 what, strerror(saved ? saved : EADDRNOTAVAIL));
         return ETHD_EIO;
     }
@@ -1063,7 +1071,7 @@ int ethd_rpc_server_start(struct ethd_rpc_server *srv)
     if (!srv)
         return ETHD_EINVAL;
     if (srv->http) {
-        set_err(srv, "rpc: server already started");
+        set_err(srv, "server already started");
         return ETHD_ESTATE;
     }
     struct evhttp *http = evhttp_new(srv->base);
@@ -1094,14 +1102,14 @@ int ethd_rpc_server_start(struct ethd_rpc_server *srv)
     if (!lis) {
         evutil_closesocket(fd);
         evhttp_free(http);
-        set_err(srv, "rpc: cannot create a listener");
+        set_err(srv, "cannot create a listener");
         return ETHD_ENOMEM;
     }
     struct evhttp_bound_socket *bound = evhttp_bind_listener(http, lis);
     if (!bound) {
         evconnlistener_free(lis);
         evhttp_free(http);
-        set_err(srv, "rpc: cannot attach the listener");
+        set_err(srv, "cannot attach the listener");
         return ETHD_ENOMEM;
     }
     struct sockaddr_storage ss;

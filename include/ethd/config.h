@@ -1,7 +1,8 @@
 /* Configuration tree (parsed from YAML). A service receives its own subtree
  * (the value under services.<name>) through ethd_ctx_config().
  *
- * Typed readers: an absent key gives the default and returns 0; a value of the
+ * Typed readers: an absent key, or a null value (`key:` or `~`), gives the
+ * default and returns 0; a NULL `map` argument reads as an empty map; a value of the
  * wrong type or out of range returns ETHD_ECONFIG and records a message of
  * the form "FILE:LINE:COL: expected an integer for p2p.max_peers" that
  * ethd_conf_error() returns. Every key read through these functions is marked

@@ -26,6 +26,8 @@ enum {
     ETHD_ETRAILING = -19,/* bytes after the end of the item */
     ETHD_EDEPTH = -20,   /* nesting too deep */
     ETHD_ETYPE = -21,    /* wrong kind of item (list vs string, ...) */
+    ETHD_EAGAIN = -22,   /* not enough input yet: call again with more */
+    ETHD_ECLOSED = -23,  /* the connection or peer is closed */
 };
 
 /* Static text for an ETHD_E* code; never NULL. */

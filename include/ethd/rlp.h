@@ -35,7 +35,8 @@ void ethd_rlp_u256(struct ethd_rlp_enc *e, const uint8_t be[32]);
 void ethd_rlp_raw(struct ethd_rlp_enc *e, const void *p, size_t n);
 void ethd_rlp_list_begin(struct ethd_rlp_enc *e);
 void ethd_rlp_list_end(struct ethd_rlp_enc *e);
-/* 0, or the first error: ETHD_ENOMEM, ETHD_EDEPTH, ETHD_ESTATE (unbalanced lists). */
+/* 0, or the first error: ETHD_ENOMEM, ETHD_ETOOBIG (size overflow), ETHD_EDEPTH,
+ * ETHD_ESTATE (unbalanced lists). */
 int ethd_rlp_enc_finish(struct ethd_rlp_enc *e);
 
 /* ---- decoder ---- */

@@ -40,7 +40,8 @@ struct ethd_rpc_call; /* an in-flight asynchronous call */
  * null), or return a negative code and fill *err (if err->code is left 0 the
  * server answers -32602 for ETHD_EINVAL and -32603 otherwise).
  *
- * async_fn: return 0 and later call ethd_rpc_call_done() exactly once from the
+ * async_fn: `params` is borrowed only during the call (json_incref it to keep
+ * it). Return 0 and later call ethd_rpc_call_done() exactly once from the
  * loop thread; or return an error (filling *err) and never call it. `self` is
  * the service instance that exported the API. */
 struct ethd_rpc_method {

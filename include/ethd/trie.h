@@ -14,10 +14,12 @@
 #include <stdint.h>
 
 #define ETHD_TRIE_HASH_LEN 32
-/* Longest key accepted (ETHD_ETOOBIG above it); bounds the recursion depth
- * at 2 * 2 * ETHD_TRIE_MAX_KEY_LEN + 1 frames. Ethereum's keys are at most
- * 32 bytes (secure tries) or 9 bytes (RLP of a list index). */
-#define ETHD_TRIE_MAX_KEY_LEN 1024
+/* Longest key accepted by ethd_trie_root (ETHD_ETOOBIG above it). It bounds
+ * the recursion: at most 2 * (2 * ETHD_TRIE_MAX_KEY_LEN + 1) + 1 frames of
+ * ~150 bytes (about 160 KiB of stack at -O2) for the most adversarial key
+ * set. Ethereum's keys are 32 bytes (secure tries) or at most 9 bytes (RLP
+ * of a list index). */
+#define ETHD_TRIE_MAX_KEY_LEN 256
 
 /* keccak256(RLP("")) = keccak256(0x80): the root of a trie with no entries,
  * 56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421. */
@@ -43,6 +45,7 @@ struct ethd_trie_stats {
     uint64_t nodes;         /* leaf, extension and branch nodes encoded */
     uint64_t hashed_nodes;  /* nodes hashed (RLP >= 32 bytes, and the root) */
     uint64_t hashed_bytes;  /* bytes fed to Keccak for those nodes */
+    uint64_t hashed_blocks; /* Keccak-f[1600] permutations for those nodes */
 };
 
 /* Flags for ethd_trie_root_ex. */
