@@ -12,7 +12,7 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 FUZZ_BINS = $(addprefix fuzz/fuzz_,$(FUZZ_NAMES))
 
 .SECONDEXPANSION:
-fuzz/fuzz_%: $$(addprefix $$(top_srcdir)/,$$(FUZZ_SRCS_$$*)) include/ethd/version.h
+$(FUZZ_BINS): fuzz/fuzz_%: $$(addprefix $$(top_srcdir)/,$$(FUZZ_SRCS_$$*)) include/ethd/version.h
 	@mkdir -p fuzz
 	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(FUZZ_LIBS_$*)
 
