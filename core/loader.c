@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef ETHD_PLUGIN_DIR
 #define ETHD_PLUGIN_DIR "/usr/local/lib/ethd/plugins"
@@ -34,6 +35,49 @@ static int add_dir(struct ethd_loader *ld, const char *d, size_t n)
     return 0;
 }
 
+/* An ethd that runs uninstalled, from its build tree, also searches that
+ * tree's plugins/<name>/ directories, so `./ethd` works right after `make`.
+ * An installed binary never does. */
+static int add_build_tree_dirs(struct ethd_loader *ld)
+{
+#ifdef ETHD_BUILD_TREE
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    size_t tree_len = strlen(ETHD_BUILD_TREE);
+    if (n <= 0 || (size_t)n <= tree_len)
+        return 0;
+    exe[n] = '\0';
+    if (strncmp(exe, ETHD_BUILD_TREE, tree_len) != 0 || exe[tree_len] != '/')
+        return 0;
+    char *plugins;
+    if (asprintf(&plugins, "%s/plugins", ETHD_BUILD_TREE) < 0)
+        return ETHD_ENOMEM;
+    DIR *dir = opendir(plugins);
+    int rc = 0;
+    struct dirent *de;
+    while (dir && !rc && (de = readdir(dir))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *sub;
+        if (asprintf(&sub, "%s/%s", plugins, de->d_name) < 0) {
+            rc = ETHD_ENOMEM;
+            break;
+        }
+        struct stat st;
+        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+            rc = add_dir(ld, sub, strlen(sub));
+        free(sub);
+    }
+    if (dir)
+        closedir(dir);
+    free(plugins);
+    return rc;
+#else
+    (void)ld;
+    return 0;
+#endif
+}
+
 int ethd_loader_init(struct ethd_loader *ld, const char *const *extra, size_t n_extra)
 {
     memset(ld, 0, sizeof(*ld));
@@ -47,6 +91,8 @@ int ethd_loader_init(struct ethd_loader *ld, const char *const *extra, size_t n_
         rc = add_dir(ld, env, n);
         env = colon ? colon + 1 : NULL;
     }
+    if (!rc)
+        rc = add_build_tree_dirs(ld);
     if (!rc)
         rc = add_dir(ld, ETHD_PLUGIN_DIR, strlen(ETHD_PLUGIN_DIR));
     if (!rc && lt_dlinit() != 0)

@@ -1,8 +1,9 @@
 /* Plugin loader on libltdl. Internal to core.
  *
  * Search order for plugin NAME: each directory of the configuration's
- * plugins.path, then of $ETHD_PLUGIN_PATH (colon-separated), then the
- * installed plugin directory. In each, NAME.la (libtool) then NAME.so. */
+ * plugins.path, then of $ETHD_PLUGIN_PATH (colon-separated), then (only for
+ * an ethd running uninstalled from its build tree) that tree's plugins/NAME/
+ * directories, then the installed plugin directory. In each, NAME.la (libtool) then NAME.so. */
 #ifndef ETHD_CORE_LOADER_H
 #define ETHD_CORE_LOADER_H
 #include "registry.h"

@@ -48,6 +48,9 @@ check "a misspelt service key stops the node with FILE:LINE:COL" \
 
 "$E" plugins >"$T_TMP/plugins.out" 2>&1
 check "'ethd plugins' lists the example plugin with its version" grep -Eq '^example +1\.0\.0 ' "$T_TMP/plugins.out"
+env -u ETHD_PLUGIN_PATH "$E" plugins >"$T_TMP/plugins-bt.out" 2>&1
+check "an uninstalled ethd finds the build tree's plugins without ETHD_PLUGIN_PATH" \
+    grep -q "$ETHD_BUILDDIR/plugins/example/example.la" "$T_TMP/plugins-bt.out"
 check "... and reports a broken file instead of failing" grep -q 'badabi .*built for ABI' "$T_TMP/plugins.out"
 
 # The namespace allow-list hides what is not listed.
