@@ -1,6 +1,6 @@
 # crypto fragment: secp256k1 wrappers, RLPx ECIES, Merkle-Patricia trie roots.
-libethd_la_SOURCES += core/crypto/secp256k1.c core/crypto/ecies.c core/trie.c
-ethdinclude_HEADERS += include/ethd/secp256k1.h include/ethd/trie.h
+libethd_la_SOURCES += core/crypto/random.c core/crypto/secp256k1.c core/crypto/ecies.c core/trie.c
+ethdinclude_HEADERS += include/ethd/random.h include/ethd/secp256k1.h include/ethd/trie.h
 noinst_HEADERS += core/crypto/ecies.h
 
 check_PROGRAMS += tests/unit/test_secp256k1 tests/unit/test_ecies tests/unit/test_trie
@@ -24,6 +24,6 @@ bench_bench_trie_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 bench_bench_trie_LDADD = libethd.la $(DEP_LIBS)
 
 FUZZ_NAMES += ecies
-FUZZ_SRCS_ecies = fuzz/fuzz_ecies.c core/crypto/ecies.c core/crypto/secp256k1.c \
+FUZZ_SRCS_ecies = fuzz/fuzz_ecies.c core/crypto/ecies.c core/crypto/secp256k1.c core/crypto/random.c \
 	core/crypto/keccak.c core/error.c
 FUZZ_LIBS_ecies = $(SECP256K1_LIBS) $(NETTLE_LIBS)

@@ -3,10 +3,9 @@
 #include "crypto/ecies.h"
 
 #include <ethd/error.h>
+#include <ethd/random.h>
 
-#include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <nettle/aes.h>
 #include <nettle/ctr.h>
@@ -95,21 +94,6 @@ static void compute_mac(const uint8_t km[32], const uint8_t *ivc, size_t ivc_len
     explicit_bzero(&h, sizeof h);
 }
 
-static int fill_random(uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t r = getrandom(p, n, 0);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return ETHD_EIO;
-        }
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 int ethd_ecies_encrypt_with(const struct ethd_secp *secp, const uint8_t pub[ETHD_SECP_PUBKEY_LEN],
                             const uint8_t eph_seckey[ETHD_SECP_SECKEY_LEN],
                             const uint8_t iv[ETHD_ECIES_IV_LEN], const uint8_t *plain,
@@ -152,7 +136,7 @@ int ethd_ecies_encrypt(const struct ethd_secp *secp, const uint8_t pub[ETHD_SECP
     uint8_t eph[ETHD_SECP_SECKEY_LEN], iv[ETHD_ECIES_IV_LEN];
     int rc = ethd_secp_keygen(secp, eph);
     if (rc == 0)
-        rc = fill_random(iv, sizeof iv);
+        rc = ethd_random_bytes(iv, sizeof iv);
     if (rc == 0)
         rc = ethd_ecies_encrypt_with(secp, pub, eph, iv, plain, plain_len, mac_data, mac_len,
                                      out, out_cap, out_len);

@@ -1,12 +1,11 @@
 /* secp256k1 wrappers over libsecp256k1 (see include/ethd/secp256k1.h). */
 #include <ethd/error.h>
+#include <ethd/random.h>
 #include <ethd/keccak.h>
 #include <ethd/secp256k1.h>
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <secp256k1.h>
 #include <secp256k1_ecdh.h>
@@ -15,22 +14,6 @@
 struct ethd_secp {
     secp256k1_context *ctx;
 };
-
-/* Fill `p` from the kernel CSPRNG, riding out EINTR and short reads. */
-static int fill_random(uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t r = getrandom(p, n, 0);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return ETHD_EIO;
-        }
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
 
 int ethd_secp_new(struct ethd_secp **out)
 {
@@ -48,7 +31,7 @@ int ethd_secp_new(struct ethd_secp **out)
     }
     /* Blinding against side channels in signing and key generation. */
     uint8_t seed[32];
-    int rc = fill_random(seed, sizeof seed);
+    int rc = ethd_random_bytes(seed, sizeof seed);
     if (rc == 0 && !secp256k1_context_randomize(s->ctx, seed))
         rc = ETHD_ECRYPTO;
     explicit_bzero(seed, sizeof seed);
@@ -76,7 +59,7 @@ int ethd_secp_keygen(const struct ethd_secp *secp, uint8_t seckey[ETHD_SECP_SECK
     /* A uniform 256-bit string is a valid scalar with probability ~1 - 2^-128;
      * the loop almost never repeats. */
     for (;;) {
-        int rc = fill_random(seckey, ETHD_SECP_SECKEY_LEN);
+        int rc = ethd_random_bytes(seckey, ETHD_SECP_SECKEY_LEN);
         if (rc != 0) {
             explicit_bzero(seckey, ETHD_SECP_SECKEY_LEN);
             return rc;
