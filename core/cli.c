@@ -3,6 +3,8 @@
  * validates both (and errors name "<command line>"). */
 #include "cli.h"
 
+#include "p2p/enode.h"
+
 #include <ethd/error.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -24,6 +26,8 @@ const char *ethd_cli_usage(void)
            "      --datadir DIR     data directory (node.datadir)\n"
            "      --rpc-port N      JSON-RPC port on the RPC host (rpc.port)\n"
            "      --p2p-port N      devp2p listening port (p2p.port)\n"
+           "      --static-peer URL dial enode://ID@IP:PORT and keep it connected\n"
+           "                        (repeatable; added to p2p.static_peers)\n"
            "      --log-level L     error, warn, info, debug or trace (log.level)\n"
            "      --log-file FILE   log to FILE instead of stderr (log.file)\n"
            "      --dev             run as a dev node (node.mode=dev)\n"
@@ -45,6 +49,7 @@ enum {
     OPT_DATADIR,
     OPT_RPC_PORT,
     OPT_P2P_PORT,
+    OPT_STATIC_PEER,
     OPT_LOG_LEVEL,
     OPT_LOG_FILE,
     OPT_DEV,
@@ -60,6 +65,7 @@ int ethd_cli_parse(int argc, char **argv, struct ethd_cli *cli, char *err, size_
         {"datadir", required_argument, NULL, OPT_DATADIR},
         {"rpc-port", required_argument, NULL, OPT_RPC_PORT},
         {"p2p-port", required_argument, NULL, OPT_P2P_PORT},
+        {"static-peer", required_argument, NULL, OPT_STATIC_PEER},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"log-file", required_argument, NULL, OPT_LOG_FILE},
         {"dev", no_argument, NULL, OPT_DEV},
@@ -81,6 +87,21 @@ int ethd_cli_parse(int argc, char **argv, struct ethd_cli *cli, char *err, size_
         case OPT_DATADIR: cli->datadir = optarg; break;
         case OPT_RPC_PORT: cli->rpc_port = optarg; break;
         case OPT_P2P_PORT: cli->p2p_port = optarg; break;
+        case OPT_STATIC_PEER: {
+            struct ethd_enode n;
+            char msg[300];
+            if (ethd_enode_parse(optarg, &n, msg, sizeof(msg)) != 0) {
+                snprintf(err, errlen, "--static-peer: %s", msg);
+                return ETHD_EINVAL;
+            }
+            if (cli->n_static_peers == ETHD_CLI_MAX_STATIC_PEERS) {
+                snprintf(err, errlen, "at most %d --static-peer flags (list more in p2p.static_peers)",
+                         ETHD_CLI_MAX_STATIC_PEERS);
+                return ETHD_EINVAL;
+            }
+            cli->static_peers[cli->n_static_peers++] = optarg;
+            break;
+        }
         case OPT_LOG_LEVEL: cli->log_level = optarg; break;
         case OPT_LOG_FILE: cli->log_file = optarg; break;
         case OPT_DEV:

@@ -7,6 +7,8 @@
 
 enum ethd_cli_command { ETHD_CMD_RUN = 0, ETHD_CMD_PLUGINS, ETHD_CMD_HELP, ETHD_CMD_VERSION };
 
+#define ETHD_CLI_MAX_STATIC_PEERS 32
+
 struct ethd_cli {
     enum ethd_cli_command cmd;
     const char *config;    /* -c FILE; NULL = embedded default */
@@ -17,6 +19,8 @@ struct ethd_cli {
     const char *log_file;  /* --log-file */
     const char *mode;      /* --dev / --light / --full */
     bool check_config;     /* --check-config */
+    const char *static_peers[ETHD_CLI_MAX_STATIC_PEERS]; /* --static-peer (repeatable) */
+    size_t n_static_peers;
 };
 
 /* Parse argv (not modified). On a usage error returns ETHD_EINVAL with the

@@ -150,6 +150,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    ethd_node_set_static_peers(node, cli.static_peers, cli.n_static_peers);
     int status = 0;
     if (cli.check_config) {
         /* Service settings are validated by each service when it is created;

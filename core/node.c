@@ -7,9 +7,12 @@
 
 #include "datadir.h"
 #include "db/store.h"
+#include "p2p/enode.h"
+#include "p2p/nodekey.h"
 #include "p2p/server.h"
 #include "rpc/server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -43,6 +46,66 @@ static int read_string_list(const struct ethd_conf *conf, const struct ethd_conf
             snprintf(err, errlen, "%s", ethd_conf_error(conf));
             return ETHD_ECONFIG;
         }
+    }
+    return 0;
+}
+
+/* docs/config.md, "p2p". */
+static int read_p2p_config(struct ethd_node *node, char *err, size_t errlen)
+{
+    const struct ethd_conf *conf = node->conf, *sec;
+    int64_t v;
+    TRY_CONF(ethd_conf_map(conf, "p2p", &sec));
+    TRY_CONF(ethd_conf_bool(sec, "enabled", true, &node->p2p_enabled));
+    TRY_CONF(ethd_conf_string(sec, "host", "127.0.0.1", &node->p2p_host));
+    uint8_t ip[16];
+    if (inet_pton(strchr(node->p2p_host, ':') ? AF_INET6 : AF_INET, node->p2p_host, ip) != 1) {
+        ethd_conf_fail(ethd_conf_get(sec, "host"),
+                       "p2p.host must be an IP address (host names are not supported), got '%s'",
+                       node->p2p_host);
+        TRY_CONF(-1);
+    }
+    TRY_CONF(ethd_conf_int(sec, "port", 0, 65535, 30303, &v));
+    node->p2p_port = (uint16_t)v;
+    TRY_CONF(ethd_conf_uint(sec, "max_peers", 0, 100000, ETHD_P2P_DEFAULT_MAX_PEERS,
+                            &node->p2p_max_peers));
+    TRY_CONF(ethd_conf_uint(sec, "max_inbound", 0, node->p2p_max_peers,
+                            ethd_p2p_default_max_inbound((uint32_t)node->p2p_max_peers),
+                            &node->p2p_max_inbound));
+    TRY_CONF(ethd_conf_list(sec, "static_peers", &node->p2p_static));
+    for (size_t i = 0; node->p2p_static && i < ethd_conf_len(node->p2p_static); i++) {
+        const struct ethd_conf *item = ethd_conf_at(node->p2p_static, i);
+        struct ethd_enode n;
+        char msg[300];
+        if (ethd_conf_type(item) != ETHD_CONF_SCALAR)
+            ethd_conf_fail(item, "expected an enode URL (a string)");
+        else if (ethd_enode_parse(ethd_conf_scalar(item), &n, msg, sizeof(msg)) != 0)
+            ethd_conf_fail(item, "%s", msg);
+        else
+            continue;
+        TRY_CONF(-1);
+    }
+    const struct {
+        const char *key;
+        uint64_t def, *out;
+    } durations[] = {
+        {"handshake_timeout", 5000, &node->p2p_handshake_ms},
+        {"ping_interval", 15000, &node->p2p_ping_interval_ms},
+        {"ping_timeout", 30000, &node->p2p_ping_timeout_ms},
+    };
+    for (size_t i = 0; i < sizeof(durations) / sizeof(*durations); i++) {
+        TRY_CONF(ethd_conf_duration(sec, durations[i].key, durations[i].def, durations[i].out));
+        if (*durations[i].out == 0) {
+            ethd_conf_fail(ethd_conf_get(sec, durations[i].key), "p2p.%s must be positive",
+                           durations[i].key);
+            TRY_CONF(-1);
+        }
+    }
+    TRY_CONF(ethd_conf_size(sec, "max_message_size", 16u << 20, &node->p2p_max_msg));
+    if (node->p2p_max_msg < 1024 || node->p2p_max_msg > (16u << 20)) {
+        ethd_conf_fail(ethd_conf_get(sec, "max_message_size"),
+                       "p2p.max_message_size must be between 1KiB and 16MiB");
+        TRY_CONF(-1);
     }
     return 0;
 }
@@ -100,9 +163,8 @@ static int read_config(struct ethd_node *node, char *err, size_t errlen)
             node->rpc_namespaces[i] = (char *)ethd_conf_scalar(ethd_conf_at(ns, i));
     }
 
-    TRY_CONF(ethd_conf_map(conf, "p2p", &sec));
-    TRY_CONF(ethd_conf_int(sec, "port", 0, 65535, 30303, &v));
-    node->p2p_port = (uint16_t)v;
+    if (read_p2p_config(node, err, errlen))
+        return ETHD_ECONFIG;
     (void)u;
 
     TRY_CONF(ethd_conf_map(conf, "services", &node->services));
@@ -159,7 +221,8 @@ int ethd_node_new(struct ethd_conf *conf, struct ethd_log_sink *sink, struct eth
     if (rc)
         goto fail;
     rc = ETHD_ENOMEM;
-    if (ethd_logger_new(sink, "node", &node->log) || ethd_bus_new(&node->bus))
+    if (ethd_logger_new(sink, "node", &node->log) || ethd_logger_new(sink, "p2p", &node->p2p_log) ||
+        ethd_bus_new(&node->bus))
         goto fail;
     evthread_use_pthreads(); /* sends to peers may come from worker threads */
     if (!(node->base = event_base_new()))
@@ -177,6 +240,12 @@ int ethd_node_new(struct ethd_conf *conf, struct ethd_log_sink *sink, struct eth
 fail:
     ethd_node_free(node);
     return rc;
+}
+
+void ethd_node_set_static_peers(struct ethd_node *node, const char *const *urls, size_t n)
+{
+    node->cli_static_peers = urls;
+    node->n_cli_static_peers = n;
 }
 
 /* ---- plugins ---- */
@@ -488,6 +557,55 @@ static int start_services(struct ethd_node *node, char *err, size_t errlen)
     return 0;
 }
 
+/* Node key from the data dir, settings and static peers to the p2p server. */
+static int configure_p2p(struct ethd_node *node, char *err, size_t errlen)
+{
+    struct ethd_p2p_config cfg;
+    ethd_p2p_config_defaults(&cfg);
+    struct ethd_secp *secp;
+    char msg[600];
+    bool created;
+    int rc = ethd_secp_new(&secp);
+    if (rc) {
+        snprintf(err, errlen, "secp256k1: %s", ethd_strerror(rc));
+        return rc;
+    }
+    rc = ethd_nodekey_load(secp, node->datadir, cfg.node_key, &created, msg, sizeof(msg));
+    ethd_secp_free(secp);
+    if (rc) {
+        snprintf(err, errlen, "node key: %s", msg);
+        return rc;
+    }
+    if (created)
+        ETHD_INFO(node->p2p_log, "node key created", "file=%s/nodekey", node->datadir);
+    cfg.host = node->p2p_host;
+    cfg.port = node->p2p_port;
+    cfg.max_peers = (uint32_t)node->p2p_max_peers;
+    cfg.max_inbound = (uint32_t)node->p2p_max_inbound;
+    cfg.handshake_timeout_ms = node->p2p_handshake_ms;
+    cfg.ping_interval_ms = node->p2p_ping_interval_ms;
+    cfg.ping_timeout_ms = node->p2p_ping_timeout_ms;
+    cfg.max_message_size = (size_t)node->p2p_max_msg;
+    size_t n_conf = node->p2p_static ? ethd_conf_len(node->p2p_static) : 0;
+    const char **urls = calloc(n_conf + node->n_cli_static_peers + 1, sizeof(char *));
+    if (!urls) {
+        explicit_bzero(cfg.node_key, sizeof(cfg.node_key));
+        return ETHD_ENOMEM;
+    }
+    for (size_t i = 0; i < n_conf; i++)
+        urls[i] = ethd_conf_scalar(ethd_conf_at(node->p2p_static, i));
+    for (size_t i = 0; i < node->n_cli_static_peers; i++)
+        urls[n_conf + i] = node->cli_static_peers[i];
+    cfg.static_peers = urls;
+    cfg.n_static_peers = n_conf + node->n_cli_static_peers;
+    rc = ethd_p2p_server_configure(node->p2p, &cfg, msg, sizeof(msg));
+    explicit_bzero(cfg.node_key, sizeof(cfg.node_key));
+    free(urls);
+    if (rc)
+        snprintf(err, errlen, "p2p: %s", msg);
+    return rc;
+}
+
 int ethd_node_start(struct ethd_node *node, char *err, size_t errlen)
 {
     if (node->started)
@@ -513,8 +631,10 @@ int ethd_node_start(struct ethd_node *node, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open the database in %s/chaindata: %s", node->datadir, msg);
         goto fail;
     }
-    if ((rc = ethd_p2p_server_new(node->base, node->log, &node->p2p)))
+    if ((rc = ethd_p2p_server_new(node->base, node->p2p_log, &node->p2p)))
         goto fail_generic;
+    if ((rc = configure_p2p(node, err, errlen)))
+        goto fail;
     if (node->rpc_enabled) {
         struct ethd_rpc_server_opts o = {
             .host = node->rpc_host,
@@ -546,8 +666,10 @@ int ethd_node_start(struct ethd_node *node, char *err, size_t errlen)
             goto fail;
         }
     }
-    if ((rc = ethd_p2p_server_start(node->p2p)))
-        goto fail_generic;
+    if (!node->p2p_enabled)
+        ETHD_INFO(node->p2p_log, "p2p disabled", "enode=%s", ethd_p2p_server_enode(node->p2p));
+    else if ((rc = ethd_p2p_server_start(node->p2p, err, errlen)))
+        goto fail;
     if ((rc = start_services(node, err, errlen)))
         goto fail;
     node->started = true;
@@ -606,6 +728,7 @@ void ethd_node_free(struct ethd_node *node)
     ethd_bus_free(node->bus);
     if (was_started)
         ETHD_INFO(node->log, "stopped", NULL);
+    ethd_logger_free(node->p2p_log);
     ethd_logger_free(node->log);
     free(node);
 }

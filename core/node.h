@@ -41,6 +41,7 @@ struct ethd_node {
     struct ethd_conf *conf; /* borrowed from the caller */
     struct ethd_log_sink *sink;
     struct ethd_logger *log; /* "node" */
+    struct ethd_logger *p2p_log; /* "p2p" */
     struct event_base *base;
     struct ethd_bus *bus;
     struct ethd_loader loader;
@@ -62,7 +63,14 @@ struct ethd_node {
     uint64_t rpc_max_body, rpc_max_batch;
     char **rpc_namespaces;
     size_t n_rpc_namespaces;
+    bool p2p_enabled;
+    const char *p2p_host;
     uint16_t p2p_port;
+    uint64_t p2p_max_peers, p2p_max_inbound;
+    uint64_t p2p_handshake_ms, p2p_ping_interval_ms, p2p_ping_timeout_ms, p2p_max_msg;
+    const struct ethd_conf *p2p_static; /* p2p.static_peers */
+    const char *const *cli_static_peers; /* --static-peer, borrowed */
+    size_t n_cli_static_peers;
 
     struct ethd_service_ctx *svcs;
     size_t n_svcs;
@@ -80,6 +88,9 @@ struct ethd_node {
  * "FILE:LINE:COL: message". *out: caller frees with ethd_node_free. */
 int ethd_node_new(struct ethd_conf *conf, struct ethd_log_sink *sink, struct ethd_node **out,
                   char *err, size_t errlen);
+/* Static peers given on the command line, dialed in addition to
+ * p2p.static_peers. `urls` is borrowed until ethd_node_free. */
+void ethd_node_set_static_peers(struct ethd_node *node, const char *const *urls, size_t n);
 /* Load the plugins and check that every configured service is provided
  * (used by --check-config; ethd_node_start does it too). */
 int ethd_node_load_plugins(struct ethd_node *node, char *err, size_t errlen);
@@ -99,7 +110,8 @@ void ethd_node_free(struct ethd_node *node);
 /* RPC port actually bound (after start), 0 if RPC is off. */
 uint16_t ethd_node_rpc_port(const struct ethd_node *node);
 
-/* The node's own RPC namespaces (web3_, ethd_); defined in node_api.c. */
+/* The node's own RPC namespaces (web3_, ethd_, and the p2p server's admin_
+ * and net_); defined in node_api.c. */
 int ethd_node_api_register(struct ethd_node *node, char *err, size_t errlen);
 
 /* The embedded default configuration (etc/ethd.yaml), generated at build time. */

@@ -123,5 +123,5 @@ int ethd_node_api_register(struct ethd_node *node, char *err, size_t errlen)
             return rc;
         }
     }
-    return 0;
+    return node->p2p ? ethd_p2p_api_register(node->p2p, node->rpc, err, errlen) : 0;
 }

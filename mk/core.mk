@@ -6,10 +6,9 @@ ethdinclude_HEADERS += include/ethd/ethd.h include/ethd/error.h include/ethd/log
 noinst_HEADERS += core/conf.h core/rpc/server.h core/log.h core/bus.h
 EXTRA_DIST += include/ethd/version.h.in ethd-plugin.pc.in
 libethd_la_SOURCES += core/registry.c core/loader.c core/datadir.c core/node_api.c \
-	core/p2p/server.c core/cli.c
+	core/cli.c
 nodist_libethd_la_SOURCES = core/default_config.c
-noinst_HEADERS += core/registry.h core/loader.h core/datadir.h core/node.h core/cli.h \
-	core/p2p/server.h
+noinst_HEADERS += core/registry.h core/loader.h core/datadir.h core/node.h core/cli.h
 BUILT_SOURCES = core/default_config.c
 CLEANFILES += core/default_config.c
 

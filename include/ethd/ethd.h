@@ -9,4 +9,6 @@
 #include <ethd/store.h>
 #include <ethd/rpc.h>
 #include <ethd/plugin.h>
+#include <ethd/p2p.h>
+#include <ethd/random.h>
 #endif

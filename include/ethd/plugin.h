@@ -47,7 +47,10 @@ struct ethd_plugin {
         INIT, {0, 0, 0, 0}}
 
 /* A sub-protocol served over RLPx: the callback form of p2p.Protocol.
- * Message codes in on_message are relative to the protocol's offset. */
+ * Message codes in on_message are relative to the protocol's offset. An
+ * on_message returning ETHD_EPROTO disconnects the peer with ProtocolError
+ * (0x02), any other error with SubprotocolError (0x10); an on_connect error
+ * disconnects with SubprotocolError. See <ethd/p2p.h> for the peer API. */
 struct ethd_protocol {
     const char *name;  /* capability name: "eth" */
     uint32_t version;  /* 68 */

@@ -33,7 +33,8 @@ finish() {
 start_node() {
     name=$1; shift
     NODE_LOG="$T_TMP/$name.log"
-    "$ETHD_BIN" --rpc-port 0 "$@" >"$NODE_LOG" 2>&1 &
+    # Port 0 for both RPC and p2p: tests run in parallel and must never collide.
+    "$ETHD_BIN" --rpc-port 0 --p2p-port 0 "$@" >"$NODE_LOG" 2>&1 &
     NODE_PID=$!
     T_PIDS="$T_PIDS $NODE_PID"
     i=0

@@ -42,7 +42,7 @@ check "a bad --rpc-port is reported against the command line" bash -c "[ $rc -eq
 
 # A service setting nobody reads stops the node at start, naming the line.
 printf 'node: {datadir: "%s"}\nplugins: {load: [example]}\nservices:\n  example:\n    greting: hi\n' "$T_TMP/d1" >"$T_TMP/typo.yaml"
-"$E" -c "$T_TMP/typo.yaml" --rpc-port 0 >"$T_TMP/typo.log" 2>&1; rc=$?
+"$E" -c "$T_TMP/typo.yaml" --rpc-port 0 --p2p-port 0 >"$T_TMP/typo.log" 2>&1; rc=$?
 check "a misspelt service key stops the node with FILE:LINE:COL" \
     bash -c "[ $rc -eq 2 ] && grep -q 'typo.yaml:5:5: unknown key .greting. in services.example' '$T_TMP/typo.log'"
 

@@ -11,8 +11,8 @@ fi
 ok "default node starts (RPC on 127.0.0.1:$NODE_PORT)"
 P=$NODE_PORT; A=$NODE_PID; ALOG=$NODE_LOG
 
-check "rpc_modules lists rpc, web3, ethd, example" \
-    test "$(call $P rpc_modules | jq -c 'keys')" = '["ethd","example","rpc","web3"]'
+check "rpc_modules lists admin, ethd, example, net, rpc, web3" \
+    test "$(call $P rpc_modules | jq -c 'keys')" = '["admin","ethd","example","net","rpc","web3"]'
 check "ethd_plugins: example plugin loaded, service running" \
     test "$(call $P ethd_plugins | jq -r '[.plugins[0].name, .services[0].name, .services[0].state, .protocols[0].name] | join(",")')" = "example,example,running,exa"
 check "example_greet uses the configured greeting" \
@@ -36,7 +36,7 @@ check "the node still answers after the oversized request" \
     test "$(call $P example_echo '[1]')" = 1
 
 # A second node on the same data directory is refused, clearly.
-"$ETHD_BIN" --datadir "$D" --rpc-port 0 >"$T_TMP/second.log" 2>&1
+"$ETHD_BIN" --datadir "$D" --rpc-port 0 --p2p-port 0 >"$T_TMP/second.log" 2>&1
 rc=$?
 check "second node on the same datadir exits 1" test $rc -eq 1
 check "... saying the data dir is in use by pid $A" grep -q "is in use by another ethd (pid $A)" "$T_TMP/second.log"
@@ -63,7 +63,7 @@ services:
   lc-a: {trace: "$T_TMP/trace", start_delay: 2s}
   lc-b: {trace: "$T_TMP/trace"}
 YAML
-"$ETHD_BIN" -c "$T_TMP/slow.yaml" --rpc-port 0 >"$T_TMP/slow.log" 2>&1 &
+"$ETHD_BIN" -c "$T_TMP/slow.yaml" --rpc-port 0 --p2p-port 0 >"$T_TMP/slow.log" 2>&1 &
 S=$!; T_PIDS="$T_PIDS $S"
 for i in $(seq 50); do grep -q "start lc-a" "$T_TMP/trace" 2>/dev/null && break; sleep 0.1; done
 kill -TERM "$S"; wait_exit "$S" 10
@@ -75,7 +75,7 @@ check "... having stopped and destroyed what had started, in reverse" \
 # Two signals: the second forces the exit even while start-up is blocked.
 rm -f "$T_TMP/trace"
 sed -i 's/start_delay: 2s/start_delay: 20s/' "$T_TMP/slow.yaml"
-"$ETHD_BIN" -c "$T_TMP/slow.yaml" --rpc-port 0 >"$T_TMP/slow2.log" 2>&1 &
+"$ETHD_BIN" -c "$T_TMP/slow.yaml" --rpc-port 0 --p2p-port 0 >"$T_TMP/slow2.log" 2>&1 &
 S=$!; T_PIDS="$T_PIDS $S"
 for i in $(seq 50); do grep -q "start lc-a" "$T_TMP/trace" 2>/dev/null && break; sleep 0.1; done
 kill -TERM "$S"; sleep 0.2; kill -TERM "$S"; wait_exit "$S" 5

@@ -42,6 +42,7 @@ static struct ethd_conf *make_conf(const char *plugins, const char *services)
                               "node: {mode: dev, datadir: '%s/data'}\n"
                               "plugins:\n  path: ['%s']\n  load: [%s]\n"
                               "rpc: {enabled: true, port: 0}\n"
+                              "p2p: {port: 0}\n"
                               "services:\n%s",
                               tmpdir, plugin_dir, plugins, services),
                      0);

@@ -1,0 +1,23 @@
+# p2p fragment: peers, the p2p server (listen, dial, static peers), the `p2p`
+# base protocol, node key, enode URLs, known-item sets, admin_/net_ RPC.
+# The RLPx codec itself is mk/rlpx.mk.
+libethd_la_SOURCES += core/p2p/server.c core/p2p/peer.c core/p2p/enode.c core/p2p/nodekey.c \
+	core/p2p/known_set.c core/p2p/admin_api.c
+ethdinclude_HEADERS += include/ethd/p2p.h
+noinst_HEADERS += core/p2p/server.h core/p2p/peer.h core/p2p/enode.h core/p2p/nodekey.h
+
+check_PROGRAMS += tests/unit/test_enode tests/unit/test_peer
+TESTS += tests/unit/test_enode tests/unit/test_peer
+tests_unit_test_enode_SOURCES = tests/unit/test_enode.c
+tests_unit_test_enode_CFLAGS = $(ETHD_UNIT_CFLAGS)
+tests_unit_test_enode_LDADD = $(ETHD_UNIT_LIBS)
+tests_unit_test_peer_SOURCES = tests/unit/test_peer.c
+tests_unit_test_peer_CFLAGS = $(ETHD_UNIT_CFLAGS)
+tests_unit_test_peer_LDADD = $(ETHD_UNIT_LIBS)
+
+# Two ethd processes on loopback: static dial, admin_/net_ RPC, exa/1 traffic,
+# re-dial with back-off, node key persistence.
+P2P_INTEGRATION_TESTS = tests/integration/test_p2p.sh
+TESTS += $(P2P_INTEGRATION_TESTS)
+check_SCRIPTS += $(P2P_INTEGRATION_TESTS)
+EXTRA_DIST += $(P2P_INTEGRATION_TESTS)
