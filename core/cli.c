@@ -19,6 +19,12 @@ const char *ethd_cli_usage(void)
            "Commands:\n"
            "  (none)                run the node\n"
            "  plugins               list the plugins found in the search path\n"
+           "  init --genesis FILE   write the genesis block of a geth genesis.json into the\n"
+           "                        data dir (refused over a chain with another genesis)\n"
+           "  import FILE.rlp       verify and store the blocks of a chain file (geth export\n"
+           "                        format); resumable; --receipts FILE adds receipt lists\n"
+           "  export FILE.rlp [FIRST [LAST]]\n"
+           "                        write canonical blocks FIRST..LAST (default 1..head)\n"
            "\n"
            "Options:\n"
            "  -c, --config FILE     YAML configuration (default: the embedded dev config)\n"
@@ -33,6 +39,9 @@ const char *ethd_cli_usage(void)
            "      --dev             run as a dev node (node.mode=dev)\n"
            "      --light           run as a light node (node.mode=light)\n"
            "      --full            run as a full node (node.mode=full)\n"
+           "      --genesis FILE    geth genesis.json: the chain to run (chain.genesis),\n"
+           "                        to init, or to import into an empty data dir\n"
+           "      --receipts FILE   receipt lists for import, one RLP list per block\n"
            "  -h, --help            show this help\n"
            "  -V, --version         show the version and plugin ABI\n"
            "\n"
@@ -55,6 +64,8 @@ enum {
     OPT_DEV,
     OPT_LIGHT,
     OPT_FULL,
+    OPT_GENESIS,
+    OPT_RECEIPTS,
 };
 
 int ethd_cli_parse(int argc, char **argv, struct ethd_cli *cli, char *err, size_t errlen)
@@ -71,6 +82,8 @@ int ethd_cli_parse(int argc, char **argv, struct ethd_cli *cli, char *err, size_
         {"dev", no_argument, NULL, OPT_DEV},
         {"light", no_argument, NULL, OPT_LIGHT},
         {"full", no_argument, NULL, OPT_FULL},
+        {"genesis", required_argument, NULL, OPT_GENESIS},
+        {"receipts", required_argument, NULL, OPT_RECEIPTS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {"list-plugins", no_argument, NULL, 'L'},
@@ -115,6 +128,8 @@ int ethd_cli_parse(int argc, char **argv, struct ethd_cli *cli, char *err, size_
             cli->mode = m;
             break;
         }
+        case OPT_GENESIS: cli->genesis = optarg; break;
+        case OPT_RECEIPTS: cli->receipts = optarg; break;
         case 'h': cli->cmd = ETHD_CMD_HELP; return 0;
         case 'V': cli->cmd = ETHD_CMD_VERSION; return 0;
         case 'L': cli->cmd = ETHD_CMD_PLUGINS; break;
@@ -134,14 +149,34 @@ int ethd_cli_parse(int argc, char **argv, struct ethd_cli *cli, char *err, size_
             cli->cmd = ETHD_CMD_HELP;
         else if (strcmp(cmd, "version") == 0)
             cli->cmd = ETHD_CMD_VERSION;
+        else if (strcmp(cmd, "init") == 0)
+            cli->cmd = ETHD_CMD_INIT;
+        else if (strcmp(cmd, "import") == 0)
+            cli->cmd = ETHD_CMD_IMPORT;
+        else if (strcmp(cmd, "export") == 0)
+            cli->cmd = ETHD_CMD_EXPORT;
         else {
             snprintf(err, errlen, "unknown command '%s' (see ethd --help)", cmd);
             return ETHD_EINVAL;
         }
+        /* init takes none, import one, export up to three positional arguments. */
+        size_t max_args = cli->cmd == ETHD_CMD_IMPORT   ? 1
+                          : cli->cmd == ETHD_CMD_EXPORT ? ETHD_CLI_MAX_ARGS
+                                                        : 0;
+        while (optind < argc && cli->n_args < max_args)
+            cli->args[cli->n_args++] = argv[optind++];
         if (optind < argc) {
             snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
             return ETHD_EINVAL;
         }
+        if ((cli->cmd == ETHD_CMD_IMPORT || cli->cmd == ETHD_CMD_EXPORT) && cli->n_args == 0) {
+            snprintf(err, errlen, "%s needs a chain file (see ethd --help)", cmd);
+            return ETHD_EINVAL;
+        }
+    }
+    if (cli->receipts && cli->cmd != ETHD_CMD_IMPORT) {
+        snprintf(err, errlen, "--receipts is only for import");
+        return ETHD_EINVAL;
     }
     return 0;
 }
@@ -154,6 +189,7 @@ int ethd_cli_apply(const struct ethd_cli *cli, struct ethd_conf *root, char *err
         {cli->datadir, "node.datadir"},   {cli->rpc_port, "rpc.port"},
         {cli->p2p_port, "p2p.port"},      {cli->log_level, "log.level"},
         {cli->log_file, "log.file"},      {cli->mode, "node.mode"},
+        {cli->cmd == ETHD_CMD_RUN ? cli->genesis : NULL, "chain.genesis"},
     };
     for (size_t i = 0; i < sizeof(set) / sizeof(*set); i++) {
         if (!set[i].value)

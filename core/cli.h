@@ -5,7 +5,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum ethd_cli_command { ETHD_CMD_RUN = 0, ETHD_CMD_PLUGINS, ETHD_CMD_HELP, ETHD_CMD_VERSION };
+enum ethd_cli_command {
+    ETHD_CMD_RUN = 0,
+    ETHD_CMD_PLUGINS,
+    ETHD_CMD_HELP,
+    ETHD_CMD_VERSION,
+    ETHD_CMD_INIT,   /* ethd init --genesis FILE */
+    ETHD_CMD_IMPORT, /* ethd import FILE.rlp [--receipts FILE] */
+    ETHD_CMD_EXPORT, /* ethd export FILE.rlp [FIRST [LAST]] */
+};
+
+#define ETHD_CLI_MAX_ARGS 3
 
 #define ETHD_CLI_MAX_STATIC_PEERS 32
 
@@ -21,6 +31,10 @@ struct ethd_cli {
     bool check_config;     /* --check-config */
     const char *static_peers[ETHD_CLI_MAX_STATIC_PEERS]; /* --static-peer (repeatable) */
     size_t n_static_peers;
+    const char *genesis;  /* --genesis FILE (init, import) */
+    const char *receipts; /* --receipts FILE (import) */
+    const char *args[ETHD_CLI_MAX_ARGS]; /* positional arguments of init/import/export */
+    size_t n_args;
 };
 
 /* Parse argv (not modified). On a usage error returns ETHD_EINVAL with the

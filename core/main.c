@@ -1,4 +1,5 @@
 /* The ethd executable: command line, configuration, signals, node. */
+#include "chain/chain.h"
 #include "cli.h"
 #include "conf.h"
 #include "loader.h"
@@ -140,6 +141,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "ethd: %s\n", err);
         ethd_conf_free(conf);
         return 2;
+    }
+
+    if (cli.cmd == ETHD_CMD_INIT || cli.cmd == ETHD_CMD_IMPORT || cli.cmd == ETHD_CMD_EXPORT) {
+        int status = ethd_chain_cli_main(&cli, conf, sink, &signals_seen);
+        ethd_log_sink_close(sink);
+        ethd_conf_free(conf);
+        return status;
     }
 
     struct ethd_node *node = NULL;

@@ -5,12 +5,15 @@
  * the plugin or service and the reason. */
 #include "node.h"
 
+#include "chain/chain.h"
 #include "datadir.h"
 #include "db/store.h"
 #include "p2p/enode.h"
 #include "p2p/nodekey.h"
 #include "p2p/server.h"
 #include "rpc/server.h"
+
+#include <ethd/hex.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -165,6 +168,11 @@ static int read_config(struct ethd_node *node, char *err, size_t errlen)
 
     if (read_p2p_config(node, err, errlen))
         return ETHD_ECONFIG;
+
+    /* docs/config.md, "chain". */
+    TRY_CONF(ethd_conf_map(conf, "chain", &sec));
+    TRY_CONF(ethd_conf_string(sec, "genesis", NULL, &node->chain_genesis));
+    TRY_CONF(ethd_conf_uint(sec, "network_id", 0, UINT64_MAX, 0, &node->chain_network_id));
     (void)u;
 
     TRY_CONF(ethd_conf_map(conf, "services", &node->services));
@@ -320,6 +328,12 @@ void ethd_ctx_set_error(struct ethd_service_ctx *ctx, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Who published an interface: a service, or the node itself (owner NULL). */
+static const char *iface_owner(const struct ethd_iface *it)
+{
+    return it->owner ? ethd_ctx_name(it->owner) : "node";
+}
+
 static int parse_iface_name(const char *nv, char *name, size_t len, uint32_t *version)
 {
     const char *slash = strrchr(nv, '/');
@@ -348,8 +362,9 @@ int ethd_ctx_publish(struct ethd_service_ctx *ctx, const char *name_version, con
     }
     for (size_t i = 0; i < node->n_ifaces; i++) {
         if (strcmp(node->ifaces[i].name, it.name) == 0) {
-            ethd_ctx_set_error(ctx, "interface '%s' is already published by service '%s'",
-                               it.name, ethd_ctx_name(node->ifaces[i].owner));
+            ethd_ctx_set_error(ctx, "interface '%s' is already published by %s%s%s", it.name,
+                               node->ifaces[i].owner ? "service '" : "the ",
+                               iface_owner(&node->ifaces[i]), node->ifaces[i].owner ? "'" : "");
             return ETHD_EEXIST;
         }
     }
@@ -378,8 +393,9 @@ int ethd_ctx_lookup(struct ethd_service_ctx *ctx, const char *name_version, cons
         if (strcmp(it->name, name) != 0)
             continue;
         if (it->version < want) {
-            ethd_ctx_set_error(ctx, "needs interface %s/%u, but service '%s' publishes %s/%u",
-                               name, want, ethd_ctx_name(it->owner), name, it->version);
+            ethd_ctx_set_error(ctx, "needs interface %s/%u, but %s%s%s publishes %s/%u", name,
+                               want, it->owner ? "service '" : "the ", iface_owner(it),
+                               it->owner ? "'" : "", name, it->version);
             return ETHD_EABI;
         }
         *iface = it->vtable;
@@ -389,6 +405,54 @@ int ethd_ctx_lookup(struct ethd_service_ctx *ctx, const char *name_version, cons
     }
     ethd_ctx_set_error(ctx, "needs interface %s/%u, which no service publishes", name, want);
     return ETHD_ENOTFOUND;
+}
+
+/* Publish an interface owned by the node itself (shown as "node"); it lives
+ * until teardown. */
+static int node_publish(struct ethd_node *node, const char *name_version, const void *iface,
+                        void *impl, char *err, size_t errlen)
+{
+    struct ethd_iface it = {.vtable = iface, .impl = impl, .owner = NULL};
+    if (parse_iface_name(name_version, it.name, sizeof(it.name), &it.version)) {
+        snprintf(err, errlen, "cannot publish '%s'", name_version);
+        return ETHD_EINVAL;
+    }
+    struct ethd_iface *a = realloc(node->ifaces, (node->n_ifaces + 1) * sizeof(*a));
+    if (!a)
+        return ETHD_ENOMEM;
+    node->ifaces = a;
+    node->ifaces[node->n_ifaces++] = it;
+    ETHD_DEBUG(node->log, "interface published", "name=%s version=%u service=node", it.name,
+               it.version);
+    return 0;
+}
+
+/* Open the chain when chain.genesis is set or the store already holds one,
+ * and publish it as "chain/1". */
+static int open_chain(struct ethd_node *node, char *err, size_t errlen)
+{
+    if (!node->chain_genesis && !ethd_chain_present(node->store))
+        return 0;
+    struct ethd_chain_opts o = {.log = node->log, .network_id = node->chain_network_id};
+    char msg[768];
+    int rc = ethd_chain_open_path(node->store, node->chain_genesis, &o, &node->chain, msg,
+                                  sizeof(msg));
+    if (rc) {
+        snprintf(err, errlen, "chain: %s", msg);
+        return rc;
+    }
+    if ((rc = ethd_chain_attach_bus(node->chain, node->bus, node->base)) ||
+        (rc = node_publish(node, ETHD_CHAIN_IFACE_V1, ethd_chain_iface(), node->chain, err,
+                           errlen)))
+        return rc;
+    struct ethd_chain_head h;
+    char hx[67];
+    ethd_chain_head_header(node->chain, &h);
+    ethd_hex_encode(ethd_chain_genesis(node->chain)->hash, 32, hx);
+    ETHD_INFO(node->log, "chain opened", "genesis=%s chain_id=%llu head=%llu", hx,
+              (unsigned long long)ethd_chain_genesis(node->chain)->config.chain_id,
+              (unsigned long long)h.number);
+    return 0;
 }
 
 static void drop_ifaces_of(struct ethd_node *node, struct ethd_service_ctx *ctx)
@@ -453,6 +517,9 @@ static void teardown(struct ethd_node *node)
     teardown_services(node);
     ethd_p2p_server_free(node->p2p);
     node->p2p = NULL;
+    drop_ifaces_of(node, NULL); /* the node's own (chain/1) */
+    ethd_chain_close(node->chain);
+    node->chain = NULL;
     ethd_store_close(node->store);
     node->store = NULL;
     ethd_datadir_unlock(node->lock);
@@ -631,6 +698,8 @@ int ethd_node_start(struct ethd_node *node, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open the database in %s/chaindata: %s", node->datadir, msg);
         goto fail;
     }
+    if ((rc = open_chain(node, err, errlen)))
+        goto fail;
     if ((rc = ethd_p2p_server_new(node->base, node->p2p_log, &node->p2p)))
         goto fail_generic;
     if ((rc = configure_p2p(node, err, errlen)))

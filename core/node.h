@@ -16,6 +16,7 @@ struct ethd_store;
 struct ethd_rpc_server;
 struct ethd_p2p_server;
 struct ethd_datadir_lock;
+struct ethd_chain;
 
 enum ethd_service_state { SVC_NEW = 0, SVC_CREATED, SVC_STARTED, SVC_STOPPED };
 
@@ -50,6 +51,7 @@ struct ethd_node {
     struct ethd_store *store;
     struct ethd_rpc_server *rpc;
     struct ethd_p2p_server *p2p;
+    struct ethd_chain *chain; /* published as "chain/1" when the node has a chain */
 
     /* settings read from the config */
     const char *mode;
@@ -57,6 +59,8 @@ struct ethd_node {
     const struct ethd_conf *plugin_list;  /* plugins.load */
     const struct ethd_conf *plugin_paths; /* plugins.path */
     const struct ethd_conf *services;     /* services map */
+    const char *chain_genesis;            /* chain.genesis; NULL when absent */
+    uint64_t chain_network_id;            /* chain.network_id; 0 = the chain id */
     bool rpc_enabled;
     const char *rpc_host;
     uint16_t rpc_port;

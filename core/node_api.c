@@ -4,12 +4,12 @@
 
 #include "p2p/server.h"
 #include "rpc/server.h"
+#include "version.h"
 
 #include <ethd/hex.h>
 #include <ethd/keccak.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 static int web3_client_version(void *self, json_t *params, json_t **result,
                                struct ethd_rpc_error *err)
@@ -17,17 +17,10 @@ static int web3_client_version(void *self, json_t *params, json_t **result,
     (void)self;
     if (json_array_size(params) != 0)
         return ethd_rpc_fail(err, ETHD_RPC_INVALID_PARAMS, "web3_clientVersion takes no params");
-    struct utsname u;
-    char os[sizeof(u.sysname)] = "unknown", arch[sizeof(u.machine)] = "unknown";
-    if (uname(&u) == 0) {
-        snprintf(os, sizeof(os), "%s", u.sysname);
-        snprintf(arch, sizeof(arch), "%s", u.machine);
-        for (char *p = os; *p; p++)
-            if (*p >= 'A' && *p <= 'Z')
-                *p = (char)(*p - 'A' + 'a');
-    }
-    char buf[2 * sizeof(u.sysname) + 64];
-    snprintf(buf, sizeof(buf), "ethd/v%s/%s-%s", ETHD_VERSION, os, arch);
+    char buf[ETHD_CLIENT_VERSION_MAX];
+    int rc = ethd_client_version(buf, sizeof(buf));
+    if (rc != 0)
+        return rc;
     *result = json_string(buf);
     return *result ? 0 : ETHD_ENOMEM;
 }

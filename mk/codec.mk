@@ -5,13 +5,13 @@ ethdinclude_HEADERS += include/ethd/buf.h include/ethd/rlp.h include/ethd/hex.h 
 
 check_PROGRAMS += tests/unit/test_rlp tests/unit/test_hex tests/unit/test_keccak
 TESTS += tests/unit/test_rlp tests/unit/test_hex tests/unit/test_keccak
-tests_unit_test_rlp_SOURCES = tests/unit/test_rlp.c
+tests_unit_test_rlp_SOURCES = tests/unit/test_rlp.c tests/unit/testutil.h
 tests_unit_test_rlp_CFLAGS = $(ETHD_UNIT_CFLAGS)
 tests_unit_test_rlp_LDADD = $(ETHD_UNIT_LIBS)
 tests_unit_test_hex_SOURCES = tests/unit/test_hex.c
 tests_unit_test_hex_CFLAGS = $(ETHD_UNIT_CFLAGS)
 tests_unit_test_hex_LDADD = $(ETHD_UNIT_LIBS)
-tests_unit_test_keccak_SOURCES = tests/unit/test_keccak.c
+tests_unit_test_keccak_SOURCES = tests/unit/test_keccak.c tests/unit/testutil.h
 tests_unit_test_keccak_CFLAGS = $(ETHD_UNIT_CFLAGS)
 tests_unit_test_keccak_LDADD = $(ETHD_UNIT_LIBS)
 

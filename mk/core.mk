@@ -1,9 +1,9 @@
 # Core runtime: node lifecycle, plugin loader, registry, log, bus, CLI.
-libethd_la_SOURCES += core/error.c core/log.c core/bus.c core/node.c
+libethd_la_SOURCES += core/error.c core/log.c core/bus.c core/node.c core/version.c
 ethdinclude_HEADERS += include/ethd/ethd.h include/ethd/error.h include/ethd/log.h \
 	include/ethd/bus.h include/ethd/config.h include/ethd/store.h include/ethd/rpc.h \
 	include/ethd/plugin.h
-noinst_HEADERS += core/conf.h core/rpc/server.h core/log.h core/bus.h
+noinst_HEADERS += core/conf.h core/rpc/server.h core/log.h core/bus.h core/version.h
 EXTRA_DIST += include/ethd/version.h.in ethd-plugin.pc.in
 libethd_la_SOURCES += core/registry.c core/loader.c core/datadir.c core/node_api.c \
 	core/cli.c

@@ -5,13 +5,13 @@ noinst_HEADERS += core/crypto/ecies.h
 
 check_PROGRAMS += tests/unit/test_secp256k1 tests/unit/test_ecies tests/unit/test_trie
 TESTS += tests/unit/test_secp256k1 tests/unit/test_ecies tests/unit/test_trie
-tests_unit_test_secp256k1_SOURCES = tests/unit/test_secp256k1.c
+tests_unit_test_secp256k1_SOURCES = tests/unit/test_secp256k1.c tests/unit/testutil.h
 tests_unit_test_secp256k1_CFLAGS = $(ETHD_UNIT_CFLAGS)
 tests_unit_test_secp256k1_LDADD = $(ETHD_UNIT_LIBS)
-tests_unit_test_ecies_SOURCES = tests/unit/test_ecies.c
+tests_unit_test_ecies_SOURCES = tests/unit/test_ecies.c tests/unit/testutil.h
 tests_unit_test_ecies_CFLAGS = $(ETHD_UNIT_CFLAGS)
 tests_unit_test_ecies_LDADD = $(ETHD_UNIT_LIBS)
-tests_unit_test_trie_SOURCES = tests/unit/test_trie.c
+tests_unit_test_trie_SOURCES = tests/unit/test_trie.c tests/unit/testutil.h
 tests_unit_test_trie_CFLAGS = $(ETHD_UNIT_CFLAGS)
 tests_unit_test_trie_LDADD = $(ETHD_UNIT_LIBS)
 

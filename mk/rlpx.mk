@@ -4,7 +4,7 @@ noinst_HEADERS += core/p2p/rlpx.h
 
 check_PROGRAMS += tests/unit/test_rlpx
 TESTS += tests/unit/test_rlpx
-tests_unit_test_rlpx_SOURCES = tests/unit/test_rlpx.c
+tests_unit_test_rlpx_SOURCES = tests/unit/test_rlpx.c tests/unit/testutil.h
 tests_unit_test_rlpx_CFLAGS = $(ETHD_UNIT_CFLAGS)
 tests_unit_test_rlpx_LDADD = $(ETHD_UNIT_LIBS)
 

@@ -32,8 +32,6 @@ enum { MSG_HELLO = 0x00, MSG_DISCONNECT = 0x01, MSG_PING = 0x02, MSG_PONG = 0x03
 
 #define HS_WIRE_MAX (ETHD_RLPX_HANDSHAKE_MAX + 2) /* size prefix included */
 #define FRAME_HEAD 32                             /* header + header-mac */
-#define CLIENT_ID_MAX 255
-#define CAP_NAME_MAX 32
 
 struct peer_msg {
     struct peer_msg *next;
@@ -654,41 +652,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- input ---- */
 
-static bool printable_name(const uint8_t *s, size_t n)
+static bool remote_has(const struct ethd_p2p_hello *h, const char *name, uint32_t version)
 {
-    if (n == 0 || n > CAP_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < 0x21 || s[i] > 0x7e)
-            return false;
-    return true;
-}
-
-/* A client id as text we can log and put in JSON: printable ASCII only. */
-static char *sanitize(const uint8_t *s, size_t n)
-{
-    if (n > CLIENT_ID_MAX)
-        n = CLIENT_ID_MAX;
-    char *o = malloc(n + 1);
-    if (!o)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        o[i] = s[i] >= 0x20 && s[i] < 0x7f ? (char)s[i] : '?';
-    o[n] = '\0';
-    return o;
-}
-
-struct remote_cap {
-    const uint8_t *name;
-    size_t name_len;
-    uint64_t version;
-};
-
-static bool remote_has(const struct remote_cap *rc, size_t n, const char *name, uint32_t version)
-{
-    size_t len = strlen(name);
-    for (size_t i = 0; i < n; i++)
-        if (rc[i].version == version && rc[i].name_len == len && memcmp(rc[i].name, name, len) == 0)
+    for (size_t i = 0; i < h->n_caps; i++)
+        if (h->caps[i].version == version && strcmp(h->caps[i].name, name) == 0)
             return true;
     return false;
 }
@@ -696,7 +663,7 @@ static bool remote_has(const struct remote_cap *rc, size_t n, const char *name, 
 /* rlpx.md, "Message ID-based Multiplexing": the highest shared version of
  * each name, in name order, ids assigned from 0x10 on. env->protos is
  * sorted by name then version, so the last match of a name is the highest. */
-static int negotiate(struct ethd_peer *p, const struct remote_cap *rc, size_t nrc)
+static int negotiate(struct ethd_peer *p, const struct ethd_p2p_hello *h)
 {
     const struct ethd_peer_env *env = p->env;
     struct peer_cap *caps = calloc(env->n_protos ? env->n_protos : 1, sizeof(*caps));
@@ -709,7 +676,7 @@ static int negotiate(struct ethd_peer *p, const struct remote_cap *rc, size_t nr
         size_t j = i;
         const struct ethd_p2p_protocol_entry *best = NULL;
         for (; j < env->n_protos && strcmp(env->protos[j].proto->name, name) == 0; j++)
-            if (remote_has(rc, nrc, name, env->protos[j].proto->version))
+            if (remote_has(h, name, env->protos[j].proto->version))
                 best = &env->protos[j];
         if (best) {
             caps[n] = (struct peer_cap){best->proto, best->self, offset, NULL, false};
@@ -726,78 +693,43 @@ static int negotiate(struct ethd_peer *p, const struct remote_cap *rc, size_t nr
 static void on_hello(struct ethd_peer *p, const uint8_t *payload, size_t len)
 {
     const struct ethd_peer_env *env = p->env;
-    struct ethd_rlp_item top, it, ver_it, id_it;
-    struct ethd_rlp_iter iter;
-    uint64_t version = 0, listen_port = 0;
-    const uint8_t *cid = NULL;
-    size_t cid_len = 0;
-    uint8_t id[64];
-    struct remote_cap *rc = NULL;
-    size_t nrc = 0;
+    struct ethd_p2p_hello h;
     char sid[17];
     int reason = ETHD_DISC_PROTOCOL_ERROR;
 
-    /* [protocolVersion, clientId, [[cap, version], ...], listenPort, nodeId, ...]
-     * (rlpx.md, "Hello (0x00)"); EIP-8: ignore further elements. */
-    if (len > ETHD_P2P_BASE_MAX_MSG || ethd_rlp_decode(payload, len, &top) != 0 ||
-        ethd_rlp_iter_init(&iter, &top) != 0)
+    int rc = ethd_p2p_hello_decode(payload, len, &h);
+    if (rc != 0) {
+        if (rc == ETHD_ENOMEM)
+            reason = ETHD_DISC_NETWORK_ERROR;
         goto bad;
-    if (ethd_rlp_iter_next(&iter, &ver_it) || ethd_rlp_get_uint64(&ver_it, &version))
-        goto bad;
-    if (ethd_rlp_iter_next(&iter, &it) || ethd_rlp_get_bytes(&it, &cid, &cid_len))
-        goto bad;
-    struct ethd_rlp_item caps_it;
-    size_t ncaps;
-    if (ethd_rlp_iter_next(&iter, &caps_it) || ethd_rlp_list_count(&caps_it, &ncaps))
-        goto bad;
-    rc = calloc(ncaps ? ncaps : 1, sizeof(*rc));
-    if (!rc)
-        goto bad;
-    struct ethd_rlp_iter ci;
-    ethd_rlp_iter_init(&ci, &caps_it);
-    while (ethd_rlp_iter_more(&ci)) {
-        struct ethd_rlp_item cap, nm, vr;
-        struct ethd_rlp_iter cii;
-        if (ethd_rlp_iter_next(&ci, &cap) || ethd_rlp_iter_init(&cii, &cap) ||
-            ethd_rlp_iter_next(&cii, &nm) || ethd_rlp_iter_next(&cii, &vr) ||
-            ethd_rlp_get_bytes(&nm, &rc[nrc].name, &rc[nrc].name_len) ||
-            !printable_name(rc[nrc].name, rc[nrc].name_len) ||
-            ethd_rlp_get_uint64(&vr, &rc[nrc].version))
-            goto bad;
-        nrc++;
     }
-    if (ethd_rlp_iter_next(&iter, &it) || ethd_rlp_get_uint64(&it, &listen_port))
-        goto bad;
-    if (ethd_rlp_iter_next(&iter, &id_it) || ethd_rlp_get_fixed(&id_it, id, sizeof(id)))
-        goto bad;
     static const uint8_t zero[64];
-    if (memcmp(id, zero, sizeof(id)) == 0) {
+    if (memcmp(h.id, zero, sizeof(h.id)) == 0) {
         reason = ETHD_DISC_INVALID_IDENTITY;
         goto bad;
     }
-    if (memcmp(id, p->id, sizeof(id)) != 0) {
+    if (memcmp(h.id, p->id, sizeof(h.id)) != 0) {
         reason = ETHD_DISC_UNEXPECTED_IDENTITY; /* Hello must name the RLPx key */
         goto bad;
     }
 
-    char *client = sanitize(cid, cid_len);
-    char **rcaps = calloc(nrc ? nrc : 1, sizeof(char *));
-    if (!client || !rcaps || negotiate(p, rc, nrc) != 0) {
-        free(client);
+    char **rcaps = calloc(h.n_caps ? h.n_caps : 1, sizeof(char *));
+    if (!rcaps || negotiate(p, &h) != 0) {
         free(rcaps);
         reason = ETHD_DISC_NETWORK_ERROR;
         goto bad;
     }
-    for (size_t i = 0; i < nrc; i++)
-        if (asprintf(&rcaps[i], "%.*s/%llu", (int)rc[i].name_len, (const char *)rc[i].name,
-                     (unsigned long long)rc[i].version) < 0)
+    for (size_t i = 0; i < h.n_caps; i++)
+        if (asprintf(&rcaps[i], "%s/%llu", h.caps[i].name,
+                     (unsigned long long)h.caps[i].version) < 0)
             rcaps[i] = NULL;
-    free(rc);
-    rc = NULL;
+    char *client = h.client_id;
+    h.client_id = NULL; /* taken by p->client_id below */
     p->remote_caps = rcaps;
-    p->n_remote_caps = nrc;
-    p->remote_version = version;
-    p->snappy = version >= 5; /* EIP-706: both sides speak >= 5 (we speak 5) */
+    p->n_remote_caps = h.n_caps;
+    p->remote_version = h.version;
+    p->snappy = h.version >= 5; /* EIP-706: both sides speak >= 5 (we speak 5) */
+    ethd_p2p_hello_free(&h);
     if (p->n_caps == 0 && env->n_protos > 0) {
         free(client);
         ETHD_DEBUG(env->log, "no shared capability", "id=%s addr=%s", short_id(p, sid),
@@ -828,7 +760,7 @@ static void on_hello(struct ethd_peer *p, const uint8_t *payload, size_t len)
     }
     return;
 bad:
-    free(rc);
+    ethd_p2p_hello_free(&h);
     ETHD_DEBUG(env->log, "bad hello", "id=%s addr=%s reason=%s", short_id(p, sid), p->remote_addr,
                ethd_disc_reason_str(reason));
     begin_close(p, reason, true);

@@ -17,6 +17,7 @@
 #ifndef ETHD_CORE_P2P_PEER_H
 #define ETHD_CORE_P2P_PEER_H
 #include "p2p/enode.h"
+#include "p2p/hello.h"
 #include "p2p/rlpx.h"
 #include "p2p/server.h"
 
@@ -27,9 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define ETHD_P2P_VERSION 5            /* devp2p version we speak (EIP-706) */
 #define ETHD_P2P_BASE_LEN 0x10        /* message ids reserved for `p2p` */
-#define ETHD_P2P_BASE_MAX_MSG 4096    /* bound on Hello/Disconnect/Ping/Pong payloads */
 #define ETHD_PEER_QUEUE_MAX_MSGS 4096 /* outbound bound: messages ... */
 #define ETHD_PEER_QUEUE_MAX_BYTES (64u << 20) /* ... or bytes, then ETHD_EBUSY */
 #define ETHD_PEER_FLUSH_MS 2000       /* how long a Disconnect may take to flush */

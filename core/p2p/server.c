@@ -4,11 +4,11 @@
 #include "p2p/server.h"
 
 #include "p2p/enode.h"
+#include "p2p/hello.h"
 #include "p2p/peer.h"
+#include "version.h"
 
 #include <ethd/hex.h>
-#include <ethd/rlp.h>
-#include <ethd/version.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/utsname.h>
 
 #define LISTEN_BACKLOG 128
 #define ACCEPT_PAUSE_MS 1000 /* after accept() fails (EMFILE...), before trying again */
@@ -155,17 +154,8 @@ const struct ethd_p2p_protocol_entry *ethd_p2p_server_protocol_at(const struct e
 
 static char *default_client_id(void)
 {
-    struct utsname u;
-    char os[sizeof(u.sysname)] = "unknown", arch[sizeof(u.machine)] = "unknown";
-    if (uname(&u) == 0) {
-        snprintf(os, sizeof(os), "%s", u.sysname);
-        snprintf(arch, sizeof(arch), "%s", u.machine);
-        for (char *p = os; *p; p++)
-            if (*p >= 'A' && *p <= 'Z')
-                *p = (char)(*p - 'A' + 'a');
-    }
-    char *s;
-    return asprintf(&s, "ethd/v%s/%s-%s", ETHD_VERSION, os, arch) < 0 ? NULL : s;
+    char v[ETHD_CLIENT_VERSION_MAX];
+    return ethd_client_version(v, sizeof(v)) == 0 ? strdup(v) : NULL;
 }
 
 /* Parse a URL into a static-peer candidate, refusing our own id. */
@@ -513,26 +503,25 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 
 static int build_hello(struct ethd_p2p_server *srv)
 {
-    /* rlpx.md, "Hello (0x00)": [protocolVersion, clientId, [[cap, version], ...],
-     * listenPort, nodeId] */
-    struct ethd_rlp_enc e;
+    struct ethd_p2p_hello_cap *caps = calloc(srv->n ? srv->n : 1, sizeof(*caps));
+    if (!caps)
+        return ETHD_ENOMEM;
+    /* The encoder only reads the names: lending the protocols' own is safe. */
+    for (size_t i = 0; i < srv->n; i++)
+        caps[i] = (struct ethd_p2p_hello_cap){(char *)srv->protos[i].proto->name,
+                                              srv->protos[i].proto->version};
+    struct ethd_p2p_hello h = {
+        .version = ETHD_P2P_VERSION,
+        .client_id = srv->client_id,
+        .caps = caps,
+        .n_caps = srv->n,
+        .listen_port = srv->bound_port,
+    };
+    memcpy(h.id, srv->id, sizeof(h.id));
     ethd_buf_reset(&srv->hello);
-    ethd_rlp_enc_init(&e, &srv->hello);
-    ethd_rlp_list_begin(&e);
-    ethd_rlp_uint(&e, ETHD_P2P_VERSION);
-    ethd_rlp_bytes(&e, srv->client_id, strlen(srv->client_id));
-    ethd_rlp_list_begin(&e);
-    for (size_t i = 0; i < srv->n; i++) {
-        ethd_rlp_list_begin(&e);
-        ethd_rlp_bytes(&e, srv->protos[i].proto->name, strlen(srv->protos[i].proto->name));
-        ethd_rlp_uint(&e, srv->protos[i].proto->version);
-        ethd_rlp_list_end(&e);
-    }
-    ethd_rlp_list_end(&e);
-    ethd_rlp_uint(&e, srv->bound_port);
-    ethd_rlp_bytes(&e, srv->id, sizeof(srv->id));
-    ethd_rlp_list_end(&e);
-    return ethd_rlp_enc_finish(&e);
+    int rc = ethd_p2p_hello_encode(&h, &srv->hello);
+    free(caps);
+    return rc;
 }
 
 int ethd_p2p_server_start(struct ethd_p2p_server *srv, char *err, size_t errlen)

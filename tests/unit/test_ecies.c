@@ -5,8 +5,9 @@
  * trips, and the failure paths (tampering, truncation, bad points). */
 #include "crypto/ecies.h"
 
+#include "testutil.h"
+
 #include <ethd/error.h>
-#include <ethd/hex.h>
 #include <ethd/keccak.h>
 #include <ethd/rlp.h>
 #include <ethd/secp256k1.h>
@@ -14,10 +15,8 @@
 #include <check.h>
 #include <jansson.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 static struct ethd_secp *secp;
 
@@ -30,44 +29,6 @@ static void teardown(void)
 {
     ethd_secp_free(secp);
     secp = NULL;
-}
-
-static json_t *load_vectors(const char *rel)
-{
-    const char *root = getenv("ETHD_VECTORS");
-    ck_assert_msg(root != NULL, "ETHD_VECTORS is not set");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    json_error_t jerr;
-    json_t *j = json_load_file(path, 0, &jerr);
-    ck_assert_msg(j != NULL, "%s: %s (line %d)", path, jerr.text, jerr.line);
-    return j;
-}
-
-static const char *jstr(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    ck_assert_msg(s != NULL, "missing string field %s", key);
-    return s;
-}
-
-static void hex_fixed(const char *hex, uint8_t *out, size_t len)
-{
-    ck_assert_msg(ethd_hex_decode_fixed(hex, out, len) == 0, "bad hex (want %zu bytes): %s", len,
-                  hex);
-}
-
-/* Hex -> malloc'd bytes; caller frees. */
-static uint8_t *hex_alloc(const char *hex, size_t *len)
-{
-    uint8_t *p = NULL;
-    ck_assert_int_eq(ethd_hex_decode_alloc(hex, &p, len), 0);
-    return p;
-}
-
-static void rand_bytes(uint8_t *p, size_t n)
-{
-    ck_assert_int_eq(getrandom(p, n, 0), (ssize_t)n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -83,17 +44,17 @@ static void rand_bytes(uint8_t *p, size_t n)
  * form; it goes through ethd_ecies_aes_ctr. */
 START_TEST(test_crypto_json)
 {
-    json_t *root = load_vectors("crypto/crypto.json");
+    json_t *root = tu_load_vectors("crypto/crypto.json");
     ck_assert_uint_eq(json_object_size(root), 2);
     const char *name;
     json_t *c;
     int seen_ecies = 0, seen_aes = 0;
     json_object_foreach(root, name, c) {
-        const char *type = jstr(c, "decryption_type");
+        const char *type = tu_jstr(c, "decryption_type");
         size_t klen, clen, plen;
-        uint8_t *key = hex_alloc(jstr(c, "key"), &klen);
-        uint8_t *cipher = hex_alloc(jstr(c, "cipher"), &clen);
-        uint8_t *payload = hex_alloc(jstr(c, "payload"), &plen);
+        uint8_t *key = tu_hex_alloc(tu_jstr(c, "key"), &klen);
+        uint8_t *cipher = tu_hex_alloc(tu_jstr(c, "cipher"), &clen);
+        uint8_t *payload = tu_hex_alloc(tu_jstr(c, "payload"), &plen);
         uint8_t *out = malloc(clen + 1);
         ck_assert_ptr_nonnull(out);
         size_t olen = 0;
@@ -141,12 +102,12 @@ END_TEST
 START_TEST(test_aes_ctr_sp800_38a)
 {
     uint8_t key[16], iv[16], pt[64], ct[64], out[64];
-    hex_fixed("2b7e151628aed2a6abf7158809cf4f3c", key, 16);
-    hex_fixed("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", iv, 16);
-    hex_fixed("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+    tu_hex_fixed("2b7e151628aed2a6abf7158809cf4f3c", key, 16);
+    tu_hex_fixed("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", iv, 16);
+    tu_hex_fixed("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
               "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710",
               pt, 64);
-    hex_fixed("874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff"
+    tu_hex_fixed("874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff"
               "5ae4df3edbd5d35e5b4f09020db03eab1e031dda2fbe03d1792170a0f3009cee",
               ct, 64);
     ck_assert_int_eq(ethd_ecies_aes_ctr(key, 16, iv, pt, out, 64), 0);
@@ -163,39 +124,14 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* EIP-8 handshake vectors                                             */
 
-struct hs {
-    json_t *root;
-    uint8_t sa[32], sb[32], ea[32], eb[32], na[32], nb[32]; /* keys, nonces */
-    uint8_t pa[64], pb[64], epa[64], epb[64];               /* their public keys */
-};
-
-static void hs_load(struct hs *h)
-{
-    h->root = load_vectors("rlpx/eip8-handshake.json");
-    json_t *k = json_object_get(h->root, "keys");
-    hex_fixed(jstr(k, "static_key_a_priv"), h->sa, 32);
-    hex_fixed(jstr(k, "static_key_b_priv"), h->sb, 32);
-    hex_fixed(jstr(k, "ephemeral_key_a_priv"), h->ea, 32);
-    hex_fixed(jstr(k, "ephemeral_key_b_priv"), h->eb, 32);
-    hex_fixed(jstr(k, "nonce_a"), h->na, 32);
-    hex_fixed(jstr(k, "nonce_b"), h->nb, 32);
-    ck_assert_int_eq(ethd_secp_pubkey(secp, h->sa, h->pa), 0);
-    ck_assert_int_eq(ethd_secp_pubkey(secp, h->sb, h->pb), 0);
-    ck_assert_int_eq(ethd_secp_pubkey(secp, h->ea, h->epa), 0);
-    ck_assert_int_eq(ethd_secp_pubkey(secp, h->eb, h->epb), 0);
-}
-
 /* Decrypt message `name`; EIP-8 messages carry a 2-byte size prefix that is
  * the shared-mac-data. Returns the malloc'd plaintext (caller frees) and
  * also the whole message (caller frees). */
-static uint8_t *hs_decrypt(struct hs *h, const char *name, const uint8_t *key, bool eip8,
+static uint8_t *hs_decrypt(struct tu_eip8 *h, const char *name, const uint8_t *key, bool eip8,
                            size_t *plen, uint8_t **msg_out, size_t *msg_len)
 {
-    json_t *m = json_object_get(json_object_get(h->root, "messages"), name);
-    ck_assert_msg(m != NULL, "message %s missing", name);
     size_t len;
-    uint8_t *msg = hex_alloc(jstr(m, "hex"), &len);
-    ck_assert_uint_eq(len, (size_t)json_integer_value(json_object_get(m, "len")));
+    uint8_t *msg = tu_eip8_msg(h, name, &len);
     const uint8_t *body = msg, *mac = NULL;
     size_t body_len = len, mac_len = 0;
     if (eip8) {
@@ -226,7 +162,7 @@ static uint8_t *hs_decrypt(struct hs *h, const char *name, const uint8_t *key, b
 
 /* The auth signature is over static-shared-secret XOR nonce-A and must
  * recover A's ephemeral public key (rlpx.md, "Initial Handshake"). */
-static void check_auth_sig(struct hs *h, const uint8_t sig[65])
+static void check_auth_sig(struct tu_eip8 *h, const uint8_t sig[65])
 {
     uint8_t ss[32], msg[32], rec[64];
     ck_assert_int_eq(ethd_secp_ecdh(secp, h->sb, h->pa, ss), 0);
@@ -238,8 +174,8 @@ static void check_auth_sig(struct hs *h, const uint8_t sig[65])
 
 START_TEST(test_eip8_auth_pre_eip8)
 {
-    struct hs h;
-    hs_load(&h);
+    struct tu_eip8 h;
+    tu_eip8_load(secp, &h);
     size_t plen, mlen;
     uint8_t *msg;
     uint8_t *p = hs_decrypt(&h, "auth1_a_to_b_pre_eip8", h.sb, false, &plen, &msg, &mlen);
@@ -267,8 +203,8 @@ END_TEST
  * followed by random padding. */
 static void check_eip8_auth(const char *name, uint64_t want_vsn, size_t want_items)
 {
-    struct hs h;
-    hs_load(&h);
+    struct tu_eip8 h;
+    tu_eip8_load(secp, &h);
     size_t plen, mlen;
     uint8_t *msg;
     uint8_t *p = hs_decrypt(&h, name, h.sb, true, &plen, &msg, &mlen);
@@ -316,8 +252,8 @@ END_TEST
 
 START_TEST(test_eip8_ack_pre_eip8)
 {
-    struct hs h;
-    hs_load(&h);
+    struct tu_eip8 h;
+    tu_eip8_load(secp, &h);
     size_t plen, mlen;
     uint8_t *msg;
     uint8_t *p = hs_decrypt(&h, "ack1_b_to_a_pre_eip8", h.sa, false, &plen, &msg, &mlen);
@@ -335,8 +271,8 @@ END_TEST
 /* RLP ack body: [recipient-ephemeral-pubk, recipient-nonce, ack-vsn, ...]. */
 static void check_eip8_ack(const char *name, uint64_t want_vsn, size_t want_items)
 {
-    struct hs h;
-    hs_load(&h);
+    struct tu_eip8 h;
+    tu_eip8_load(secp, &h);
     size_t plen, mlen;
     uint8_t *msg;
     uint8_t *p = hs_decrypt(&h, name, h.sa, true, &plen, &msg, &mlen);
@@ -383,20 +319,20 @@ END_TEST
  * ingress-mac("foo"). */
 START_TEST(test_eip8_derived)
 {
-    struct hs h;
-    hs_load(&h);
+    struct tu_eip8 h;
+    tu_eip8_load(secp, &h);
     json_t *d = json_object_get(h.root, "derived_not_in_source");
     uint8_t want[64], x[32], x2[32];
-    hex_fixed(jstr(d, "static_pub_a"), want, 64);
+    tu_hex_fixed(tu_jstr(d, "static_pub_a"), want, 64);
     ck_assert_mem_eq(h.pa, want, 64);
-    hex_fixed(jstr(d, "static_pub_b"), want, 64);
+    tu_hex_fixed(tu_jstr(d, "static_pub_b"), want, 64);
     ck_assert_mem_eq(h.pb, want, 64);
-    hex_fixed(jstr(d, "ephemeral_pub_a"), want, 64);
+    tu_hex_fixed(tu_jstr(d, "ephemeral_pub_a"), want, 64);
     ck_assert_mem_eq(h.epa, want, 64);
-    hex_fixed(jstr(d, "ephemeral_pub_b"), want, 64);
+    tu_hex_fixed(tu_jstr(d, "ephemeral_pub_b"), want, 64);
     ck_assert_mem_eq(h.epb, want, 64);
 
-    hex_fixed(jstr(d, "ephemeral_shared_ecdh_x"), want, 32);
+    tu_hex_fixed(tu_jstr(d, "ephemeral_shared_ecdh_x"), want, 32);
     ck_assert_int_eq(ethd_secp_ecdh(secp, h.ea, h.epb, x), 0);
     ck_assert_mem_eq(x, want, 32);
     ck_assert_int_eq(ethd_secp_ecdh(secp, h.eb, h.epa, x2), 0);
@@ -411,24 +347,21 @@ START_TEST(test_eip8_derived)
     memcpy(buf, x, 32);
     memcpy(buf + 32, nh, 32);
     ethd_keccak256(buf, 64, shared);
-    hex_fixed(jstr(d, "shared_secret"), want, 32);
+    tu_hex_fixed(tu_jstr(d, "shared_secret"), want, 32);
     ck_assert_mem_eq(shared, want, 32);
     memcpy(buf + 32, shared, 32);
     ethd_keccak256(buf, 64, aes);
     memcpy(buf + 32, aes, 32);
     ethd_keccak256(buf, 64, mac);
     json_t *s = json_object_get(h.root, "secrets_for_auth2_ack2");
-    hex_fixed(jstr(s, "aes_secret"), want, 32);
+    tu_hex_fixed(tu_jstr(s, "aes_secret"), want, 32);
     ck_assert_mem_eq(aes, want, 32);
-    hex_fixed(jstr(s, "mac_secret"), want, 32);
+    tu_hex_fixed(tu_jstr(s, "mac_secret"), want, 32);
     ck_assert_mem_eq(mac, want, 32);
 
     /* ingress-mac of B after auth2 and "foo". */
     size_t alen;
-    uint8_t *auth2 = hex_alloc(
-        jstr(json_object_get(json_object_get(h.root, "messages"), "auth2_a_to_b_eip8_version4"),
-             "hex"),
-        &alen);
+    uint8_t *auth2 = tu_eip8_msg(&h, "auth2_a_to_b_eip8_version4", &alen);
     uint8_t seed[32], im[32];
     for (int i = 0; i < 32; i++)
         seed[i] = mac[i] ^ h.nb[i];
@@ -438,7 +371,7 @@ START_TEST(test_eip8_derived)
     ethd_keccak_update(&k, auth2, alen);
     ethd_keccak_update(&k, "foo", 3);
     ethd_keccak_final(&k, im);
-    hex_fixed(jstr(s, "ingress_mac_foo"), want, 32);
+    tu_hex_fixed(tu_jstr(s, "ingress_mac_foo"), want, 32);
     ck_assert_mem_eq(im, want, 32);
     free(auth2);
     json_decref(h.root);
@@ -459,7 +392,7 @@ START_TEST(test_roundtrip)
         uint8_t *plain = malloc(n + 1), *ct = malloc(n + ETHD_ECIES_OVERHEAD),
                 *ct2 = malloc(n + ETHD_ECIES_OVERHEAD), *back = malloc(n + 1);
         ck_assert(plain && ct && ct2 && back);
-        rand_bytes(plain, n + 1);
+        tu_rand_bytes(plain, n + 1);
         uint8_t mac_data[2] = {(uint8_t)(n >> 8), (uint8_t)n};
         for (int with_mac = 0; with_mac < 2; with_mac++) {
             const uint8_t *md = with_mac ? mac_data : NULL;
@@ -499,7 +432,7 @@ START_TEST(test_encrypt_with_deterministic)
     ck_assert_int_eq(ethd_secp_pubkey(secp, k, pub), 0);
     ck_assert_int_eq(ethd_secp_keygen(secp, eph), 0);
     ck_assert_int_eq(ethd_secp_pubkey(secp, eph, epub), 0);
-    rand_bytes(iv, sizeof iv);
+    tu_rand_bytes(iv, sizeof iv);
     const char *m = "hello ethd";
     size_t al, bl;
     ck_assert_int_eq(ethd_ecies_encrypt_with(secp, pub, eph, iv, (const uint8_t *)m, 10, NULL, 0,
@@ -535,7 +468,7 @@ START_TEST(test_tamper)
     ck_assert_int_eq(ethd_secp_keygen(secp, other), 0);
     ck_assert_int_eq(ethd_secp_pubkey(secp, k, pub), 0);
     uint8_t plain[50], ct[50 + ETHD_ECIES_OVERHEAD], bad[sizeof ct], out[64], sentinel[64];
-    rand_bytes(plain, sizeof plain);
+    tu_rand_bytes(plain, sizeof plain);
     const uint8_t md[2] = {0x01, 0x02};
     size_t cl, ol;
     ck_assert_int_eq(ethd_ecies_encrypt(secp, pub, plain, sizeof plain, md, 2, ct, sizeof ct, &cl),
@@ -633,9 +566,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(suite());
 }

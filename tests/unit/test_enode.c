@@ -2,6 +2,7 @@
  * node key file (core/p2p/nodekey.c). */
 #include "p2p/enode.h"
 #include "p2p/nodekey.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <ethd/error.h>
@@ -281,9 +282,5 @@ int main(void)
     tcase_add_test(tc, nodekey_refuses_bad_content);
     tcase_add_test(tc, nodekey_missing_directory);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run(s);
 }

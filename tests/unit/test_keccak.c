@@ -1,27 +1,16 @@
 /* Keccak-256: known answers from $ETHD_VECTORS/keccak, the raw permutation
  * through nettle (proves the lane layout), incremental vs one-shot at every
  * split point around the rate, and peek leaving the state alone. */
+#include "testutil.h"
+
 #include <ethd/hex.h>
 #include <ethd/keccak.h>
 
 #include <check.h>
 #include <jansson.h>
 #include <nettle/sha3.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static json_t *load_vectors(const char *rel)
-{
-    const char *root = getenv("ETHD_VECTORS");
-    ck_assert_msg(root != NULL, "ETHD_VECTORS is not set");
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
-    json_error_t jerr;
-    json_t *j = json_load_file(path, 0, &jerr);
-    ck_assert_msg(j != NULL, "%s: %s (line %d)", path, jerr.text, jerr.line);
-    return j;
-}
 
 static size_t json_size(json_t *v)
 {
@@ -51,7 +40,7 @@ END_TEST
 
 START_TEST(test_known_answers)
 {
-    json_t *root = load_vectors("keccak/keccak256.json");
+    json_t *root = tu_load_vectors("keccak/keccak256.json");
     json_t *vecs = json_object_get(root, "vectors");
     ck_assert(json_is_array(vecs));
     ck_assert_uint_ge(json_array_size(vecs), 10);
@@ -65,15 +54,14 @@ START_TEST(test_known_answers)
                *jr = json_object_get(v, "input_repeat");
         ck_assert_msg((jh != NULL) + (ja != NULL) + (jr != NULL) == 1, "%s: one input form", name);
         if (jh) {
-            ck_assert_int_eq(ethd_hex_decode_alloc(json_string_value(jh), &in, &len), 0);
+            in = tu_hex_alloc(json_string_value(jh), &len);
         } else if (ja) {
             len = json_string_length(ja);
             in = malloc(len ? len : 1);
             memcpy(in, json_string_value(ja), len);
         } else {
             uint8_t byte;
-            ck_assert_int_eq(ethd_hex_decode_fixed(
-                                 json_string_value(json_object_get(jr, "byte_hex")), &byte, 1), 0);
+            tu_hex_fixed(tu_jstr(jr, "byte_hex"), &byte, 1);
             len = json_size(json_object_get(jr, "count"));
             in = malloc(len ? len : 1);
             memset(in, byte, len);
@@ -105,7 +93,7 @@ END_TEST
  * nettle's a[x+5y] must be that lane for our sponge to be Keccak. */
 START_TEST(test_permutation_vectors)
 {
-    json_t *root = load_vectors("keccak/keccak-f1600.json");
+    json_t *root = tu_load_vectors("keccak/keccak-f1600.json");
     json_t *vecs = json_object_get(root, "vectors");
     ck_assert(json_is_array(vecs));
     ck_assert_uint_ge(json_array_size(vecs), 2);
@@ -114,10 +102,8 @@ START_TEST(test_permutation_vectors)
     json_array_foreach(vecs, i, v) {
         const char *name = json_string_value(json_object_get(v, "name"));
         uint8_t in[200], want[200], got[200];
-        ck_assert_int_eq(ethd_hex_decode_fixed(
-                             json_string_value(json_object_get(v, "input_state_hex")), in, 200), 0);
-        ck_assert_int_eq(ethd_hex_decode_fixed(
-                             json_string_value(json_object_get(v, "output_state_hex")), want, 200), 0);
+        tu_hex_fixed(tu_jstr(v, "input_state_hex"), in, 200);
+        tu_hex_fixed(tu_jstr(v, "output_state_hex"), want, 200);
         struct sha3_state st;
         for (int l = 0; l < 25; l++) {
             uint64_t x = 0;
@@ -236,9 +222,5 @@ static Suite *keccak_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(keccak_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(keccak_suite());
 }

@@ -2,6 +2,8 @@
  * vectors, explicit bad inputs for every error code in rlp.h, random
  * round trips with a fixed-seed PRNG, and mutated inputs (run under ASan so
  * any read outside the input is caught). */
+#include "testutil.h"
+
 #include <ethd/buf.h>
 #include <ethd/error.h>
 #include <ethd/hex.h>
@@ -9,36 +11,10 @@
 
 #include <check.h>
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ helpers */
-
-static json_t *load_vectors(const char *rel)
-{
-    const char *root = getenv("ETHD_VECTORS");
-    ck_assert_msg(root != NULL, "ETHD_VECTORS is not set");
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
-    json_error_t jerr;
-    /* rlptest.json has "\u0000" strings */
-    json_t *j = json_load_file(path, JSON_ALLOW_NUL, &jerr);
-    ck_assert_msg(j != NULL, "%s: %s (line %d)", path, jerr.text, jerr.line);
-    return j;
-}
-
-/* Hex (with or without 0x) -> exact-size heap copy, so ASan sees any
- * read past the end. Caller frees. */
-static uint8_t *unhex(const char *h, size_t *len)
-{
-    uint8_t *p;
-    ck_assert_msg(ethd_hex_decode_alloc(h, &p, len) == 0, "bad hex in vector: %.40s", h);
-    uint8_t *q = malloc(*len ? *len : 1);
-    memcpy(q, p, *len);
-    free(p);
-    return q;
-}
 
 /* pre + rep * count + post, as one heap string (caller frees). */
 static char *hexrep(const char *pre, const char *rep, size_t count, const char *post)
@@ -58,24 +34,6 @@ static uint8_t *dup_exact(const void *p, size_t n)
     if (n)
         memcpy(q, p, n);
     return q;
-}
-
-/* Decimal string -> big-endian bytes (out has cap bytes, right-aligned).
- * Fails the test if the number does not fit. */
-static void dec_to_be(const char *s, uint8_t *out, size_t cap)
-{
-    memset(out, 0, cap);
-    ck_assert(*s != '\0');
-    for (; *s; s++) {
-        ck_assert_msg(*s >= '0' && *s <= '9', "bad decimal digit");
-        unsigned carry = (unsigned)(*s - '0');
-        for (size_t i = cap; i-- > 0;) {
-            unsigned v = out[i] * 10u + carry;
-            out[i] = (uint8_t)v;
-            carry = v >> 8;
-        }
-        ck_assert_msg(carry == 0, "decimal number wider than %zu bytes", cap);
-    }
 }
 
 /* Re-encode a decoded item generically (strings as bytes, lists recursed). */
@@ -132,7 +90,7 @@ static void encode_json(struct ethd_rlp_enc *e, json_t *v)
         ethd_rlp_uint(e, (uint64_t)json_integer_value(v));
     } else if (json_is_string(v) && json_string_value(v)[0] == '#') {
         uint8_t be[64];
-        dec_to_be(json_string_value(v) + 1, be, sizeof(be));
+        tu_dec_to_be(json_string_value(v) + 1, be, sizeof(be));
         size_t z = 0;
         while (z < sizeof(be) && be[z] == 0)
             z++;
@@ -169,7 +127,7 @@ static void match_json(const struct ethd_rlp_item *it, json_t *v)
         ck_assert_uint_eq(x, (uint64_t)json_integer_value(v));
     } else if (json_string_value(v)[0] == '#') {
         uint8_t be[64], got[32];
-        dec_to_be(json_string_value(v) + 1, be, sizeof(be));
+        tu_dec_to_be(json_string_value(v) + 1, be, sizeof(be));
         size_t z = 0;
         while (z < sizeof(be) && be[z] == 0)
             z++;
@@ -190,7 +148,8 @@ static void match_json(const struct ethd_rlp_item *it, json_t *v)
 
 START_TEST(test_rlptest_json)
 {
-    json_t *root = load_vectors("rlp/rlptest.json");
+    /* rlptest.json has "\u0000" strings */
+    json_t *root = tu_load_vectors_flags("rlp/rlptest.json", JSON_ALLOW_NUL);
     ck_assert(json_is_object(root));
     ck_assert_uint_ge(json_object_size(root), 28);
     const char *name;
@@ -204,7 +163,7 @@ START_TEST(test_rlptest_json)
             maxint = json_integer_value(in);
 
         size_t wlen;
-        uint8_t *want = unhex(out, &wlen);
+        uint8_t *want = tu_hex_alloc(out, &wlen);
         struct ethd_buf b = ETHD_BUF_INIT;
         struct ethd_rlp_enc e;
         ethd_rlp_enc_init(&e, &b);
@@ -265,7 +224,7 @@ static const struct {
  * exactly one well-formed item. */
 START_TEST(test_invalid_json)
 {
-    json_t *root = load_vectors("rlp/invalidRLPTest.json");
+    json_t *root = tu_load_vectors_flags("rlp/invalidRLPTest.json", JSON_ALLOW_NUL);
     ck_assert(json_is_object(root));
     const char *name;
     json_t *tc;
@@ -275,7 +234,7 @@ START_TEST(test_invalid_json)
         const char *out = json_string_value(json_object_get(tc, "out"));
         ck_assert_msg(in && out, "%s: missing in/out", name);
         size_t len;
-        uint8_t *bytes = unhex(out, &len);
+        uint8_t *bytes = tu_hex_alloc(out, &len);
         struct ethd_rlp_item it;
         int rc = ethd_rlp_decode(bytes, len, &it);
         if (strcmp(in, "VALID") == 0) {
@@ -309,7 +268,7 @@ END_TEST
 
 START_TEST(test_random_json)
 {
-    json_t *root = load_vectors("rlp/RandomRLPTests/example.json");
+    json_t *root = tu_load_vectors_flags("rlp/RandomRLPTests/example.json", JSON_ALLOW_NUL);
     ck_assert(json_is_object(root));
     ck_assert_uint_ge(json_object_size(root), 1);
     const char *name;
@@ -319,7 +278,7 @@ START_TEST(test_random_json)
         ck_assert_msg(out != NULL, "%s: missing out", name);
         ck_assert_str_eq(json_string_value(json_object_get(tc, "in")), "VALID");
         size_t len;
-        uint8_t *bytes = unhex(out, &len);
+        uint8_t *bytes = tu_hex_alloc(out, &len);
         check_roundtrip_bytes(bytes, len, name);
         free(bytes);
     }
@@ -332,7 +291,7 @@ END_TEST
 static int dec_hex(const char *h)
 {
     size_t len;
-    uint8_t *b = unhex(h, &len);
+    uint8_t *b = tu_hex_alloc(h, &len);
     struct ethd_rlp_item it;
     int rc = ethd_rlp_decode(b, len, &it);
     free(b);
@@ -546,7 +505,7 @@ END_TEST
 static struct ethd_rlp_item item_of(const char *hex, uint8_t **keep)
 {
     size_t len;
-    *keep = unhex(hex, &len);
+    *keep = tu_hex_alloc(hex, &len);
     struct ethd_rlp_item it;
     ck_assert_int_eq(ethd_rlp_decode(*keep, len, &it), 0);
     return it;
@@ -648,7 +607,7 @@ START_TEST(test_stream)
 {
     /* three items back to back, then a truncated one */
     size_t len;
-    uint8_t *b = unhex("c0" "83646f67" "c6827a77c10401" "82aa", &len);
+    uint8_t *b = tu_hex_alloc("c0" "83646f67" "c6827a77c10401" "82aa", &len);
     const uint8_t *p = b;
     size_t left = len;
     struct ethd_rlp_item it;
@@ -663,7 +622,7 @@ START_TEST(test_stream)
     ck_assert_uint_eq(left, 2); /* not advanced on failure */
     free(b);
     /* a bad nested item stops the stream */
-    b = unhex("c28100" "80", &len);
+    b = tu_hex_alloc("c28100" "80", &len);
     p = b;
     left = len;
     ck_assert_int_eq(ethd_rlp_next(&p, &left, &it), ETHD_ENONCANON);
@@ -1039,9 +998,5 @@ static Suite *rlp_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(rlp_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(rlp_suite());
 }

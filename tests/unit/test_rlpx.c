@@ -6,9 +6,9 @@
 #include "p2p/rlpx.h"
 
 #include "crypto/ecies.h"
+#include "testutil.h"
 
 #include <ethd/error.h>
-#include <ethd/hex.h>
 #include <ethd/keccak.h>
 #include <ethd/rlp.h>
 #include <ethd/secp256k1.h>
@@ -19,10 +19,8 @@
 #include <nettle/ctr.h>
 #include <snappy-c.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 static struct ethd_secp *secp;
 
@@ -37,92 +35,36 @@ static void teardown(void)
     secp = NULL;
 }
 
-static void rand_bytes(void *p, size_t n)
-{
-    uint8_t *b = p;
-    while (n > 0) {
-        ssize_t r = getrandom(b, n, 0);
-        ck_assert_int_gt(r, 0);
-        b += r;
-        n -= (size_t)r;
-    }
-}
-
 static uint32_t rand_u32(void)
 {
     uint32_t v;
-    rand_bytes(&v, sizeof v);
+    tu_rand_bytes(&v, sizeof v);
     return v;
 }
 
 /* ------------------------------------------------------------------ */
 /* vectors                                                             */
 
-struct vec {
-    json_t *root;
-    uint8_t sa[32], sb[32], ea[32], eb[32], na[32], nb[32];
-    uint8_t pa[64], pb[64], epa[64], epb[64];
-};
-
-static const char *jstr(json_t *obj, const char *key)
+/* The EIP-8 vectors, cross-checked with the collection's derived public
+ * keys. json_decref(v->root) when done. */
+static void vec_load(struct tu_eip8 *v)
 {
-    const char *s = json_string_value(json_object_get(obj, key));
-    ck_assert_msg(s != NULL, "missing string field %s", key);
-    return s;
-}
-
-static void hex_fixed(const char *hex, uint8_t *out, size_t len)
-{
-    ck_assert_msg(ethd_hex_decode_fixed(hex, out, len) == 0, "bad hex (want %zu bytes)", len);
-}
-
-static void vec_load(struct vec *v)
-{
-    const char *root = getenv("ETHD_VECTORS");
-    ck_assert_msg(root != NULL, "ETHD_VECTORS is not set");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/rlpx/eip8-handshake.json", root);
-    json_error_t jerr;
-    v->root = json_load_file(path, 0, &jerr);
-    ck_assert_msg(v->root != NULL, "%s: %s (line %d)", path, jerr.text, jerr.line);
-    json_t *k = json_object_get(v->root, "keys");
-    hex_fixed(jstr(k, "static_key_a_priv"), v->sa, 32);
-    hex_fixed(jstr(k, "static_key_b_priv"), v->sb, 32);
-    hex_fixed(jstr(k, "ephemeral_key_a_priv"), v->ea, 32);
-    hex_fixed(jstr(k, "ephemeral_key_b_priv"), v->eb, 32);
-    hex_fixed(jstr(k, "nonce_a"), v->na, 32);
-    hex_fixed(jstr(k, "nonce_b"), v->nb, 32);
-    ck_assert_int_eq(ethd_secp_pubkey(secp, v->sa, v->pa), 0);
-    ck_assert_int_eq(ethd_secp_pubkey(secp, v->sb, v->pb), 0);
-    ck_assert_int_eq(ethd_secp_pubkey(secp, v->ea, v->epa), 0);
-    ck_assert_int_eq(ethd_secp_pubkey(secp, v->eb, v->epb), 0);
-    /* cross-check with the collection's derived public keys */
+    tu_eip8_load(secp, v);
     json_t *d = json_object_get(v->root, "derived_not_in_source");
     uint8_t p[64];
-    hex_fixed(jstr(d, "static_pub_b"), p, 64);
+    tu_hex_fixed(tu_jstr(d, "static_pub_b"), p, 64);
     ck_assert_mem_eq(p, v->pb, 64);
-    hex_fixed(jstr(d, "ephemeral_pub_a"), p, 64);
+    tu_hex_fixed(tu_jstr(d, "ephemeral_pub_a"), p, 64);
     ck_assert_mem_eq(p, v->epa, 64);
-}
-
-/* Message bytes; caller frees. */
-static uint8_t *vec_msg(struct vec *v, const char *name, size_t *len)
-{
-    json_t *m = json_object_get(json_object_get(v->root, "messages"), name);
-    ck_assert_msg(m != NULL, "message %s missing", name);
-    uint8_t *p = NULL;
-    ck_assert_int_eq(ethd_hex_decode_alloc(jstr(m, "hex"), &p, len), 0);
-    ck_assert_uint_eq(*len, (size_t)json_integer_value(json_object_get(m, "len")));
-    return p;
 }
 
 /* B reads an auth vector; checks the recovered initiator values. */
 static void check_vec_auth(const char *name, bool eip8, uint64_t vsn)
 {
-    struct vec v;
+    struct tu_eip8 v;
     vec_load(&v);
     size_t len;
-    uint8_t *msg = vec_msg(&v, name, &len);
+    uint8_t *msg = tu_eip8_msg(&v, name, &len);
     struct ethd_rlpx_handshake hs;
     ck_assert_int_eq(ethd_rlpx_hs_init(&hs, secp, false, v.sb, NULL), 0);
     size_t consumed = 0, need = 1;
@@ -177,11 +119,11 @@ END_TEST
 
 /* A as initiator with the vector's ephemeral key and nonce, having sent
  * `auth`; reads `ack`. *out_hs is left initialised; caller frees. */
-static void vec_initiator(struct vec *v, const char *auth, const char *ack, bool eip8,
+static void vec_initiator(struct tu_eip8 *v, const char *auth, const char *ack, bool eip8,
                           uint64_t vsn, struct ethd_rlpx_handshake *hs)
 {
     size_t alen, klen;
-    uint8_t *a = vec_msg(v, auth, &alen), *k = vec_msg(v, ack, &klen);
+    uint8_t *a = tu_eip8_msg(v, auth, &alen), *k = tu_eip8_msg(v, ack, &klen);
     ck_assert_int_eq(ethd_rlpx_hs_init(hs, secp, true, v->sa, v->pb), 0);
     ethd_rlpx_hs_set_ephemeral(hs, v->ea, v->na);
     ck_assert_int_eq(ethd_buf_append(&hs->auth, a, alen), 0);
@@ -204,7 +146,7 @@ static void vec_initiator(struct vec *v, const char *auth, const char *ack, bool
 
 START_TEST(test_vec_ack1_legacy)
 {
-    struct vec v;
+    struct tu_eip8 v;
     vec_load(&v);
     struct ethd_rlpx_handshake hs;
     vec_initiator(&v, "auth1_a_to_b_pre_eip8", "ack1_b_to_a_pre_eip8", false, 4, &hs);
@@ -215,7 +157,7 @@ END_TEST
 
 START_TEST(test_vec_ack2)
 {
-    struct vec v;
+    struct tu_eip8 v;
     vec_load(&v);
     struct ethd_rlpx_handshake hs;
     vec_initiator(&v, "auth2_a_to_b_eip8_version4", "ack2_b_to_a_eip8_version4", true, 4, &hs);
@@ -226,7 +168,7 @@ END_TEST
 
 START_TEST(test_vec_ack3_extra)
 {
-    struct vec v;
+    struct tu_eip8 v;
     vec_load(&v);
     struct ethd_rlpx_handshake hs;
     vec_initiator(&v, "auth3_a_to_b_eip8_version56_3_extra_elements",
@@ -240,18 +182,18 @@ END_TEST
  * ingress-mac("foo"); A's side must agree and mirror the MACs. */
 START_TEST(test_vec_secrets)
 {
-    struct vec v;
+    struct tu_eip8 v;
     vec_load(&v);
     json_t *s = json_object_get(v.root, "secrets_for_auth2_ack2");
     uint8_t want_aes[32], want_mac[32], want_foo[32];
-    hex_fixed(jstr(s, "aes_secret"), want_aes, 32);
-    hex_fixed(jstr(s, "mac_secret"), want_mac, 32);
-    hex_fixed(jstr(s, "ingress_mac_foo"), want_foo, 32);
+    tu_hex_fixed(tu_jstr(s, "aes_secret"), want_aes, 32);
+    tu_hex_fixed(tu_jstr(s, "mac_secret"), want_mac, 32);
+    tu_hex_fixed(tu_jstr(s, "ingress_mac_foo"), want_foo, 32);
 
     /* B: reads auth2, "sent" ack2 with its vector ephemeral key and nonce */
     size_t alen, klen, consumed, need;
-    uint8_t *auth = vec_msg(&v, "auth2_a_to_b_eip8_version4", &alen);
-    uint8_t *ack = vec_msg(&v, "ack2_b_to_a_eip8_version4", &klen);
+    uint8_t *auth = tu_eip8_msg(&v, "auth2_a_to_b_eip8_version4", &alen);
+    uint8_t *ack = tu_eip8_msg(&v, "ack2_b_to_a_eip8_version4", &klen);
     struct ethd_rlpx_handshake b;
     ck_assert_int_eq(ethd_rlpx_hs_init(&b, secp, false, v.sb, NULL), 0);
     ethd_rlpx_hs_set_ephemeral(&b, v.eb, v.nb);
@@ -438,7 +380,7 @@ START_TEST(test_session_frames)
     size_t pool_len = 70000 + 1000;
     uint8_t *pool = malloc(pool_len);
     ck_assert_ptr_nonnull(pool);
-    rand_bytes(pool, pool_len);
+    tu_rand_bytes(pool, pool_len);
     /* several rounds each way, interleaved, so both CTR streams and MAC
      * states advance independently */
     for (int round = 0; round < 3; round++) {
@@ -519,7 +461,7 @@ START_TEST(test_frame_matches_spec)
     tframe_init(&t, &s.sa);
     struct ethd_buf mine = ETHD_BUF_INIT, theirs = ETHD_BUF_INIT;
     uint8_t payload[40000];
-    rand_bytes(payload, sizeof payload);
+    tu_rand_bytes(payload, sizeof payload);
     static const size_t lens[] = {0, 3, 16, 1000, 17400, 40000};
     static const uint64_t codes[] = {0, 0x22, 0x1234};
     for (size_t i = 0; i < 6; i++) {
@@ -594,7 +536,7 @@ START_TEST(test_legacy_session)
     keypair(ka, pa);
     keypair(kb, pb);
     ck_assert_int_eq(ethd_secp_keygen(secp, eph), 0);
-    rand_bytes(nonce, 32);
+    tu_rand_bytes(nonce, 32);
     uint8_t auth[ETHD_RLPX_AUTH_LEGACY_LEN];
     legacy_auth(ka, eph, nonce, pb, auth);
 
@@ -678,7 +620,7 @@ static void craft_init(struct craft *c)
     keypair(c->ka, c->pa);
     keypair(c->kb, c->pb);
     keypair(c->eph, c->epub);
-    rand_bytes(c->nonce, 32);
+    tu_rand_bytes(c->nonce, 32);
     uint8_t ss[32], msg[32];
     ck_assert_int_eq(ethd_secp_ecdh(secp, c->ka, c->pb, ss), 0);
     for (int i = 0; i < 32; i++)
@@ -713,7 +655,7 @@ START_TEST(test_auth_crafted)
     struct ethd_buf body = ETHD_BUF_INIT;
     struct ethd_rlp_enc e;
     uint8_t pad[150];
-    rand_bytes(pad, sizeof pad);
+    tu_rand_bytes(pad, sizeof pad);
 
     /* forward compatibility: version too wide for 64 bits, extra list and
      * string elements, no padding at all */
@@ -857,7 +799,7 @@ START_TEST(test_auth_prefix_0x04)
     struct ethd_buf body = ETHD_BUF_INIT;
     struct ethd_rlp_enc e;
     uint8_t extra[850]; /* sealed size 1136 = 0x0470 */
-    rand_bytes(extra, sizeof extra);
+    tu_rand_bytes(extra, sizeof extra);
     ethd_rlp_enc_init(&e, &body);
     ethd_rlp_list_begin(&e);
     ethd_rlp_bytes(&e, c.sig, 65);
@@ -899,7 +841,7 @@ START_TEST(test_auth_random)
     uint8_t buf[2200];
     for (int iter = 0; iter < 300; iter++) {
         size_t len = rand_u32() % sizeof buf;
-        rand_bytes(buf, len);
+        tu_rand_bytes(buf, len);
         if (iter % 3 == 0 && len >= 2) /* often a plausible prefix */
             buf[0] = (uint8_t)(rand_u32() % 9);
         if (iter % 7 == 0 && len >= 1)
@@ -935,10 +877,10 @@ END_TEST
 
 START_TEST(test_auth_tampered)
 {
-    struct vec v;
+    struct tu_eip8 v;
     vec_load(&v);
     size_t len, consumed, need;
-    uint8_t *msg = vec_msg(&v, "auth2_a_to_b_eip8_version4", &len);
+    uint8_t *msg = tu_eip8_msg(&v, "auth2_a_to_b_eip8_version4", &len);
     struct ethd_rlpx_handshake hs;
     /* last byte (ECIES MAC), a ciphertext byte, the iv, R */
     static const size_t pos[] = {0, 200, 70, 10};
@@ -963,7 +905,7 @@ START_TEST(test_auth_tampered)
     ethd_rlpx_hs_free(&hs);
     /* tampered legacy auth */
     free(msg);
-    msg = vec_msg(&v, "auth1_a_to_b_pre_eip8", &len);
+    msg = tu_eip8_msg(&v, "auth1_a_to_b_pre_eip8", &len);
     msg[len - 1] ^= 0x80;
     ck_assert_int_eq(ethd_rlpx_hs_init(&hs, secp, false, v.sb, NULL), 0);
     /* legacy fails; 0x048c as a size prefix is 1164: more bytes wanted */
@@ -974,7 +916,7 @@ START_TEST(test_auth_tampered)
     free(msg);
     ethd_rlpx_hs_init(&hs, secp, true, v.sa, v.pb);
     ethd_buf_append(&hs.auth, "x", 1);
-    msg = vec_msg(&v, "ack2_b_to_a_eip8_version4", &len);
+    msg = tu_eip8_msg(&v, "ack2_b_to_a_eip8_version4", &len);
     msg[len - 5] ^= 0x10;
     ck_assert_int_eq(ethd_rlpx_hs_read_ack(&hs, msg, len, &consumed, &need), ETHD_ECRYPTO);
     ck_assert_uint_eq(hs.ack.len, 0);
@@ -1084,7 +1026,7 @@ static void frame_flip(size_t at, int want)
     session_open(&s, 0, 0);
     struct ethd_buf wire = ETHD_BUF_INIT;
     uint8_t payload[100];
-    rand_bytes(payload, sizeof payload);
+    tu_rand_bytes(payload, sizeof payload);
     ck_assert_int_eq(ethd_rlpx_frame_write(s.fa, 3, payload, sizeof payload, &wire), 0);
     ck_assert_int_eq(ethd_rlpx_frame_write(s.fa, 3, payload, sizeof payload, &wire), 0);
     wire.data[at] ^= 0x04;
@@ -1189,7 +1131,7 @@ START_TEST(test_frame_bytewise)
     session_open(&s, 0, 0);
     struct ethd_buf wire = ETHD_BUF_INIT;
     uint8_t payload[300];
-    rand_bytes(payload, sizeof payload);
+    tu_rand_bytes(payload, sizeof payload);
     ck_assert_int_eq(ethd_rlpx_frame_write(s.fa, 0x21, payload, 100, &wire), 0);
     size_t first = wire.len;
     ck_assert_int_eq(ethd_rlpx_frame_write(s.fa, 0x22, payload, 300, &wire), 0);
@@ -1223,7 +1165,7 @@ START_TEST(test_snappy_roundtrip)
     struct ethd_buf c = ETHD_BUF_INIT, d = ETHD_BUF_INIT;
     for (int kind = 0; kind < 2; kind++) {
         if (kind == 0)
-            rand_bytes(in, 1000000);
+            tu_rand_bytes(in, 1000000);
         else
             for (size_t i = 0; i < 1000000; i++)
                 in[i] = (uint8_t)(i / 100 % 7);
@@ -1293,7 +1235,7 @@ START_TEST(test_snappy_invalid)
     uint8_t junk[512];
     for (int i = 0; i < 500; i++) {
         size_t n = rand_u32() % sizeof junk;
-        rand_bytes(junk, n);
+        tu_rand_bytes(junk, n);
         int rc = ethd_rlpx_snappy_decompress(junk, n, 4096, &out);
         ck_assert(rc == 0 || rc == ETHD_EPROTO || rc == ETHD_ETOOBIG);
         if (rc == 0)
@@ -1358,9 +1300,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(suite());
 }

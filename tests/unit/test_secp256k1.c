@@ -3,6 +3,8 @@
  * vector's own, possibly high-s, signature), round trips over random keys,
  * ECDH symmetry and an independent ECDH check through libsecp256k1's scalar
  * multiplication, public-key formats, and every bad-input path. */
+#include "testutil.h"
+
 #include <ethd/error.h>
 #include <ethd/hex.h>
 #include <ethd/keccak.h>
@@ -12,10 +14,8 @@
 #include <jansson.h>
 #include <secp256k1.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 /* Group order n and n/2, big-endian. */
 static const uint8_t N[32] = {
@@ -41,40 +41,6 @@ static void teardown(void)
     secp = NULL;
 }
 
-static json_t *load_vectors(const char *rel)
-{
-    const char *root = getenv("ETHD_VECTORS");
-    ck_assert_msg(root != NULL, "ETHD_VECTORS is not set");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    json_error_t jerr;
-    json_t *j = json_load_file(path, 0, &jerr);
-    ck_assert_msg(j != NULL, "%s: %s (line %d)", path, jerr.text, jerr.line);
-    return j;
-}
-
-static void hex_fixed(const char *hex, uint8_t *out, size_t len)
-{
-    ck_assert_msg(ethd_hex_decode_fixed(hex, out, len) == 0, "bad hex %s", hex);
-}
-
-/* Decimal string -> 32-byte big-endian. */
-static void dec_to_be32(const char *dec, uint8_t out[32])
-{
-    memset(out, 0, 32);
-    ck_assert(*dec != '\0');
-    for (const char *p = dec; *p; p++) {
-        ck_assert(*p >= '0' && *p <= '9');
-        unsigned carry = (unsigned)(*p - '0');
-        for (int i = 31; i >= 0; i--) {
-            unsigned v = out[i] * 10u + carry;
-            out[i] = (uint8_t)v;
-            carry = v >> 8;
-        }
-        ck_assert_uint_eq(carry, 0);
-    }
-}
-
 /* out = n - s (s != 0). */
 static void n_minus(const uint8_t s[32], uint8_t out[32])
 {
@@ -84,11 +50,6 @@ static void n_minus(const uint8_t s[32], uint8_t out[32])
         borrow = v < 0;
         out[i] = (uint8_t)(v + (borrow ? 256 : 0));
     }
-}
-
-static void rand_bytes(uint8_t *p, size_t n)
-{
-    ck_assert_int_eq(getrandom(p, n, 0), (ssize_t)n);
 }
 
 /* keyaddrtest.json: key = keccak256(seed) and key -> address are checked
@@ -113,7 +74,7 @@ static const char *const rfc6979_empty[2] = {
 
 START_TEST(test_keyaddr_vectors)
 {
-    json_t *root = load_vectors("crypto/keyaddrtest.json");
+    json_t *root = tu_load_vectors("crypto/keyaddrtest.json");
     ck_assert(json_is_array(root));
     ck_assert_uint_eq(json_array_size(root), 2);
     size_t i;
@@ -122,8 +83,8 @@ START_TEST(test_keyaddr_vectors)
         const char *seed = json_string_value(json_object_get(v, "seed"));
         ck_assert_ptr_nonnull(seed);
         uint8_t key[32], addr[20], pub[64], got_addr[20], h[32];
-        hex_fixed(json_string_value(json_object_get(v, "key")), key, 32);
-        hex_fixed(json_string_value(json_object_get(v, "addr")), addr, 20);
+        tu_hex_fixed(tu_jstr(v, "key"), key, 32);
+        tu_hex_fixed(tu_jstr(v, "addr"), addr, 20);
         ethd_keccak256(seed, strlen(seed), h);
         ck_assert_mem_eq(h, key, 32);
 
@@ -135,8 +96,8 @@ START_TEST(test_keyaddr_vectors)
         /* (a), (b): the published signature. */
         json_t *sv = json_object_get(v, "sig_of_emptystring");
         uint8_t vsig[65], rec[64], rec_addr[20];
-        dec_to_be32(json_string_value(json_object_get(sv, "r")), vsig);
-        dec_to_be32(json_string_value(json_object_get(sv, "s")), vsig + 32);
+        tu_dec_to_be(tu_jstr(sv, "r"), vsig, 32);
+        tu_dec_to_be(tu_jstr(sv, "s"), vsig + 32, 32);
         int vv = atoi(json_string_value(json_object_get(sv, "v")));
         ck_assert(vv == 27 || vv == 28);
         ck_assert_int_lt(memcmp(vsig, N, 32), 0);
@@ -152,7 +113,7 @@ START_TEST(test_keyaddr_vectors)
 
         /* (c): our signature of keccak256(""). */
         uint8_t sig[65], want[64];
-        hex_fixed(rfc6979_empty[i], want, 64);
+        tu_hex_fixed(rfc6979_empty[i], want, 64);
         ck_assert_int_eq(ethd_secp_sign(secp, key, ethd_keccak256_empty, sig), 0);
         ck_assert_mem_eq(sig, want, 64);
         ck_assert_uint_le(sig[64], 1);
@@ -191,7 +152,7 @@ START_TEST(test_random_roundtrip)
         ck_assert_int_eq(ethd_secp_pubkey(secp, ka, pa), 0);
         ck_assert_int_eq(ethd_secp_pubkey(secp, kb, pb), 0);
         ck_assert_int_eq(ethd_secp_pubkey_check(secp, pa), 0);
-        rand_bytes(hash, sizeof hash);
+        tu_rand_bytes(hash, sizeof hash);
 
         ck_assert_int_eq(ethd_secp_sign(secp, ka, hash, sig), 0);
         ck_assert_uint_le(sig[64], 1);
@@ -359,7 +320,7 @@ END_TEST
 START_TEST(test_bad_signatures)
 {
     uint8_t k[32], p[64], h[32], sig[65], bad[65], rec[64];
-    rand_bytes(h, sizeof h);
+    tu_rand_bytes(h, sizeof h);
     ck_assert_int_eq(ethd_secp_keygen(secp, k), 0);
     ck_assert_int_eq(ethd_secp_pubkey(secp, k, p), 0);
     ck_assert_int_eq(ethd_secp_sign(secp, k, h, sig), 0);
@@ -468,9 +429,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(suite());
 }

@@ -10,6 +10,8 @@
  * keys (lists around every RLP length boundary), and against real blocks:
  * transactionsTrie and withdrawalsRoot of the blocks in three
  * BlockchainTests files, recomputed from the block RLP. */
+#include "testutil.h"
+
 #include <ethd/error.h>
 #include <ethd/hex.h>
 #include <ethd/keccak.h>
@@ -19,22 +21,8 @@
 #include <check.h>
 #include <jansson.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-
-static json_t *load_vectors(const char *rel)
-{
-    const char *root = getenv("ETHD_VECTORS");
-    ck_assert_msg(root != NULL, "ETHD_VECTORS is not set");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    json_error_t jerr;
-    json_t *j = json_load_file(path, 0, &jerr);
-    ck_assert_msg(j != NULL, "%s: %s (line %d)", path, jerr.text, jerr.line);
-    return j;
-}
 
 /* A decoded key or value; storage freed by kvs_free. */
 struct kvs {
@@ -60,9 +48,7 @@ static void decode_field(struct kvs *s, const char *str, const uint8_t **p, size
         *p = NULL;
         *len = 0;
     } else if (strncmp(str, "0x", 2) == 0) {
-        uint8_t *b = NULL;
-        ck_assert_msg(ethd_hex_decode_alloc(str, &b, len) == 0, "bad hex %s", str);
-        *p = kvs_keep(s, b);
+        *p = kvs_keep(s, tu_hex_alloc(str, len));
     } else {
         *p = (const uint8_t *)str;
         *len = strlen(str);
@@ -98,7 +84,7 @@ static void expect_root(const char *file, const char *name, json_t *c, const uin
     const char *hex = json_string_value(json_object_get(c, "root"));
     ck_assert_msg(hex != NULL, "%s/%s: no root", file, name);
     uint8_t want[32];
-    ck_assert_int_eq(ethd_hex_decode_fixed(hex, want, 32), 0);
+    tu_hex_fixed(hex, want, 32);
     char g[67];
     ethd_hex_encode(got, 32, g);
     ck_assert_msg(memcmp(got, want, 32) == 0, "%s/%s: root %s, want %s", file, name, g, hex);
@@ -115,7 +101,7 @@ static int root_of(const struct kvs *s, bool secure, uint8_t out[32])
  * and fed in reverse. */
 static void run_ordered_file(const char *file, bool secure, size_t want_cases)
 {
-    json_t *root = load_vectors(file);
+    json_t *root = tu_load_vectors(file);
     const char *name;
     json_t *c;
     size_t cases = 0;
@@ -160,7 +146,7 @@ static void run_ordered_file(const char *file, bool secure, size_t want_cases)
  * reversed, and shuffled. */
 static void run_anyorder_file(const char *file, bool secure, size_t want_cases)
 {
-    json_t *root = load_vectors(file);
+    json_t *root = tu_load_vectors(file);
     const char *name;
     json_t *c;
     size_t cases = 0;
@@ -186,7 +172,7 @@ static void run_anyorder_file(const char *file, bool secure, size_t want_cases)
         for (int round = 0; round < 5; round++) {
             for (size_t a = s.n; a > 1; a--) {
                 uint32_t r;
-                ck_assert_int_eq(getrandom(&r, sizeof r, 0), (ssize_t)sizeof r);
+                tu_rand_bytes(&r, sizeof r);
                 size_t b = r % a;
                 struct ethd_trie_kv t = s.kv[a - 1];
                 s.kv[a - 1] = s.kv[b];
@@ -228,7 +214,7 @@ END_TEST
 
 START_TEST(test_hex_encoded_secure)
 {
-    json_t *root = load_vectors("trie/hex_encoded_securetrie_test.json");
+    json_t *root = tu_load_vectors("trie/hex_encoded_securetrie_test.json");
     const char *name;
     json_t *c;
     size_t cases = 0;
@@ -269,7 +255,7 @@ END_TEST
 
 START_TEST(test_hexencode)
 {
-    json_t *root = load_vectors("trie/hexencodetest.json");
+    json_t *root = tu_load_vectors("trie/hexencodetest.json");
     const char *name;
     json_t *c;
     size_t cases = 0;
@@ -305,10 +291,7 @@ END_TEST
 START_TEST(test_empty_root)
 {
     uint8_t want[32], got[32];
-    ck_assert_int_eq(
-        ethd_hex_decode_fixed("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421",
-                              want, 32),
-        0);
+    tu_hex_fixed("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421", want, 32);
     ck_assert_mem_eq(ethd_trie_empty_root, want, 32);
     ethd_keccak256("\x80", 1, got);
     ck_assert_mem_eq(got, want, 32);
@@ -499,7 +482,7 @@ START_TEST(test_ordered_vs_generic)
         struct ethd_trie_kv *kv = calloc(n, sizeof *kv);
         uint8_t *keys = calloc(n, 9), *vals = malloc(n * 40 + 1);
         ck_assert(items && kv && keys && vals);
-        ck_assert_int_eq(getrandom(vals, n * 40, 0), (ssize_t)(n * 40));
+        tu_rand_bytes(vals, n * 40);
         for (size_t i = 0; i < n; i++) {
             size_t vlen = 1 + (vals[i * 40] % 40); /* 1..40: embedded and hashed leaves */
             items[i].data = vals + i * 40;
@@ -549,7 +532,7 @@ static size_t body_items(const struct ethd_rlp_item *list, struct ethd_trie_item
 
 static void check_block_roots(const char *file, size_t *blocks, size_t *nonempty)
 {
-    json_t *root = load_vectors(file);
+    json_t *root = tu_load_vectors(file);
     const char *name;
     json_t *t;
     json_object_foreach(root, name, t) {
@@ -560,11 +543,8 @@ static void check_block_roots(const char *file, size_t *blocks, size_t *nonempty
             json_t *hdr = json_object_get(b, "blockHeader");
             if (hdr == NULL)
                 continue; /* an invalid block (expectException): no header to compare */
-            uint8_t *rlp = NULL;
             size_t rlen;
-            ck_assert_int_eq(ethd_hex_decode_alloc(json_string_value(json_object_get(b, "rlp")),
-                                                   &rlp, &rlen),
-                             0);
+            uint8_t *rlp = tu_hex_alloc(tu_jstr(b, "rlp"), &rlen);
             struct ethd_rlp_item blk, hd, txs, unc, wds;
             ck_assert_int_eq(ethd_rlp_decode(rlp, rlen, &blk), 0);
             struct ethd_rlp_iter it;
@@ -576,10 +556,7 @@ static void check_block_roots(const char *file, size_t *blocks, size_t *nonempty
             uint8_t got[32], want[32];
             size_t n = body_items(&txs, items, 64);
             ck_assert_int_eq(ethd_trie_ordered_root(items, n, got), 0);
-            ck_assert_int_eq(ethd_hex_decode_fixed(
-                                 json_string_value(json_object_get(hdr, "transactionsTrie")), want,
-                                 32),
-                             0);
+            tu_hex_fixed(tu_jstr(hdr, "transactionsTrie"), want, 32);
             ck_assert_msg(memcmp(got, want, 32) == 0, "%s %s block %zu: transactionsTrie", file,
                           name, i);
             if (n > 1)
@@ -589,7 +566,7 @@ static void check_block_roots(const char *file, size_t *blocks, size_t *nonempty
                 ck_assert_int_eq(ethd_rlp_iter_next(&it, &wds), 0);
                 size_t m = body_items(&wds, items, 64);
                 ck_assert_int_eq(ethd_trie_ordered_root(items, m, got), 0);
-                ck_assert_int_eq(ethd_hex_decode_fixed(json_string_value(wr), want, 32), 0);
+                tu_hex_fixed(tu_jstr(hdr, "withdrawalsRoot"), want, 32);
                 ck_assert_msg(memcmp(got, want, 32) == 0, "%s %s block %zu: withdrawalsRoot",
                               file, name, i);
                 if (m > 1)
@@ -647,9 +624,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(suite());
 }
