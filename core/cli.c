@@ -2,6 +2,7 @@
  * written into the config tree as if it had been there, so one set of readers
  * validates both (and errors name "<command line>"). */
 #include "cli.h"
+#include "node.h"
 
 #include "p2p/enode.h"
 
@@ -9,6 +10,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+
+const char *ethd_cli_default_config(size_t *len)
+{
+    *len = (size_t)ethd_default_config_len;
+    return ethd_default_config;
+}
 
 const char *ethd_cli_usage(void)
 {

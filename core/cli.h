@@ -42,6 +42,11 @@ struct ethd_cli {
 int ethd_cli_parse(int argc, char **argv, struct ethd_cli *cli, char *err, size_t errlen);
 /* Apply the flags that override configuration keys. */
 int ethd_cli_apply(const struct ethd_cli *cli, struct ethd_conf *root, char *err, size_t errlen);
+/* The embedded default configuration (etc/ethd.yaml compiled in). A function,
+ * not the data symbol itself, so the executable never holds a copy-relocated
+ * copy that goes stale when libethd is rebuilt with another default. */
+const char *ethd_cli_default_config(size_t *len);
+
 /* The --help text. */
 const char *ethd_cli_usage(void);
 

@@ -102,10 +102,12 @@ int main(int argc, char **argv)
     install_signals();
 
     struct ethd_conf *conf = NULL;
+    size_t default_len;
+    const char *default_text = ethd_cli_default_config(&default_len);
     int rc = cli.config
                  ? ethd_conf_load_file(cli.config, &conf, err, sizeof(err))
-                 : ethd_conf_load_string("<embedded default>", ethd_default_config,
-                                         ethd_default_config_len, &conf, err, sizeof(err));
+                 : ethd_conf_load_string("<embedded default>", default_text, default_len, &conf, err,
+                                         sizeof(err));
     if (rc == 0)
         rc = ethd_cli_apply(&cli, conf, err, sizeof(err));
     if (rc) {

@@ -2,10 +2,10 @@
 # difficulty, canonical and transaction indexes), clique (EIP-225) and
 # consensus-independent verification, the "chain/1" interface, and the
 # `ethd init | import | export` commands.
-libethd_la_SOURCES += core/chain/store.c core/chain/clique.c core/chain/verify.c \
+libethd_la_SOURCES += core/chain/store.c core/chain/lookup.c core/chain/clique.c core/chain/verify.c \
 	core/chain/cli_chain.c
 ethdinclude_HEADERS += include/ethd/chain.h
-noinst_HEADERS += core/chain/chain.h core/chain/clique.h core/chain/verify.h
+noinst_HEADERS += core/chain/chain.h core/chain/store_priv.h core/chain/clique.h core/chain/verify.h
 
 check_PROGRAMS += tests/unit/test_chain_store tests/unit/test_clique
 TESTS += tests/unit/test_chain_store tests/unit/test_clique

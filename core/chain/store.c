@@ -34,36 +34,18 @@
 #define GENESIS_MAX ((size_t)256 << 20)
 #define DEFAULT_THREADS 2
 
-struct ethd_chain {
-    struct ethd_store *st;
-    struct ethd_store_cf *headers, *hashnum, *bodies, *receipts, *td, *canon, *txlookup, *cliq,
-        *meta;
-    const struct ethd_logger *log;
-    struct ethd_genesis g;
-    uint64_t network_id;
-    unsigned threads;
-    struct ethd_secp *secp;
-    struct ethd_clique *clique; /* NULL unless config.clique */
+#include "chain/store_priv.h"
 
-    pthread_mutex_t mu; /* inserts, heads, the clique engine */
-    struct ethd_chain_head hh, hb;
-
-    struct ethd_bus *bus;
-    struct event *ev;
-    pthread_mutex_t ev_mu; /* ev_pending, ev_data */
-    bool ev_pending;
-    struct ethd_chain_head_event ev_data;
-};
 
 /* ---- keys ---- */
 
-static void num_key(uint64_t n, uint8_t k[8])
+void ethd_chain_num_key(uint64_t n, uint8_t k[8])
 {
     for (int i = 7; i >= 0; i--, n >>= 8)
         k[i] = (uint8_t)n;
 }
 
-static uint64_t key_num(const uint8_t k[8])
+uint64_t ethd_chain_key_num(const uint8_t k[8])
 {
     uint64_t n = 0;
     for (int i = 0; i < 8; i++)
@@ -71,9 +53,9 @@ static uint64_t key_num(const uint8_t k[8])
     return n;
 }
 
-static void nh_key(uint64_t n, const uint8_t hash[32], uint8_t k[40])
+void ethd_chain_nh_key(uint64_t n, const uint8_t hash[32], uint8_t k[40])
 {
-    num_key(n, k);
+    ethd_chain_num_key(n, k);
     memcpy(k + 8, hash, 32);
 }
 
@@ -92,7 +74,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- plain reads ---- */
 
-static int get_number(struct ethd_chain *c, const uint8_t hash[32], uint64_t *n)
+int ethd_chain_get_number(struct ethd_chain *c, const uint8_t hash[32], uint64_t *n)
 {
     uint8_t *v;
     size_t vl;
@@ -103,16 +85,16 @@ static int get_number(struct ethd_chain *c, const uint8_t hash[32], uint64_t *n)
         free(v);
         return ETHD_EIO;
     }
-    *n = key_num(v);
+    *n = ethd_chain_key_num(v);
     free(v);
     return 0;
 }
 
-static int get_canon(struct ethd_chain *c, uint64_t n, uint8_t hash[32])
+int ethd_chain_get_canon(struct ethd_chain *c, uint64_t n, uint8_t hash[32])
 {
     uint8_t k[8], *v;
     size_t vl;
-    num_key(n, k);
+    ethd_chain_num_key(n, k);
     int rc = ethd_store_get(c->st, c->canon, k, 8, &v, &vl);
     if (rc)
         return rc;
@@ -125,30 +107,30 @@ static int get_canon(struct ethd_chain *c, uint64_t n, uint8_t hash[32])
     return 0;
 }
 
-static int get_nh(struct ethd_chain *c, struct ethd_store_cf *cf, uint64_t n,
-                  const uint8_t hash[32], uint8_t **v, size_t *vl)
+int ethd_chain_get_nh(struct ethd_chain *c, struct ethd_store_cf *cf, uint64_t n,
+                      const uint8_t hash[32], uint8_t **v, size_t *vl)
 {
     uint8_t k[40];
-    nh_key(n, hash, k);
+    ethd_chain_nh_key(n, hash, k);
     return ethd_store_get(c->st, cf, k, 40, v, vl);
 }
 
-static bool has_nh(struct ethd_chain *c, struct ethd_store_cf *cf, uint64_t n,
-                   const uint8_t hash[32])
+bool ethd_chain_has_nh(struct ethd_chain *c, struct ethd_store_cf *cf, uint64_t n,
+                       const uint8_t hash[32])
 {
     uint8_t *v;
     size_t vl;
-    if (get_nh(c, cf, n, hash, &v, &vl) != 0)
+    if (ethd_chain_get_nh(c, cf, n, hash, &v, &vl) != 0)
         return false;
     free(v);
     return true;
 }
 
-static int get_td(struct ethd_chain *c, uint64_t n, const uint8_t hash[32], uint8_t td[32])
+int ethd_chain_get_td(struct ethd_chain *c, uint64_t n, const uint8_t hash[32], uint8_t td[32])
 {
     uint8_t *v;
     size_t vl;
-    int rc = get_nh(c, c->td, n, hash, &v, &vl);
+    int rc = ethd_chain_get_nh(c, c->td, n, hash, &v, &vl);
     if (rc)
         return rc;
     if (vl != 32) {
@@ -160,12 +142,12 @@ static int get_td(struct ethd_chain *c, uint64_t n, const uint8_t hash[32], uint
     return 0;
 }
 
-static int get_header(struct ethd_chain *c, uint64_t n, const uint8_t hash[32],
-                      struct ethd_header *h)
+int ethd_chain_get_header(struct ethd_chain *c, uint64_t n, const uint8_t hash[32],
+                          struct ethd_header *h)
 {
     uint8_t *v;
     size_t vl;
-    int rc = get_nh(c, c->headers, n, hash, &v, &vl);
+    int rc = ethd_chain_get_nh(c, c->headers, n, hash, &v, &vl);
     if (rc)
         return rc;
     rc = ethd_header_decode(v, vl, h);
@@ -189,9 +171,9 @@ static int load_head(struct ethd_chain *c, const char *key, struct ethd_chain_he
     }
     memcpy(out->hash, v, 32);
     free(v);
-    if ((rc = get_number(c, out->hash, &out->number)) ||
-        (rc = get_td(c, out->number, out->hash, out->td)) ||
-        (rc = get_header(c, out->number, out->hash, &h)))
+    if ((rc = ethd_chain_get_number(c, out->hash, &out->number)) ||
+        (rc = ethd_chain_get_td(c, out->number, out->hash, out->td)) ||
+        (rc = ethd_chain_get_header(c, out->number, out->hash, &h)))
         return rc == ETHD_ENOTFOUND ? ETHD_EIO : rc;
     out->timestamp = h.timestamp;
     ethd_header_free(&h);
@@ -239,8 +221,8 @@ static int write_genesis(struct ethd_chain *c, const char *json, size_t len)
     if ((rc = ethd_batch_new(c->st, &b)))
         goto out;
     uint8_t k[40], nk[8];
-    nh_key(0, hash, k);
-    num_key(0, nk);
+    ethd_chain_nh_key(0, hash, k);
+    ethd_chain_num_key(0, nk);
     /* An empty body: [[], []], with [] withdrawals if the genesis has the
      * Shanghai field. The receipts of no transactions: []. */
     static const uint8_t body2[] = {0xc2, 0xc0, 0xc0}, body3[] = {0xc3, 0xc0, 0xc0, 0xc0},
@@ -586,7 +568,7 @@ static int txn_header(struct txn *t, const uint8_t hash[32], uint64_t number,
     struct pend *p = find_pend(t, hash);
     if (p)
         return ethd_header_copy(out, p->h);
-    return get_header(t->c, number, hash, out);
+    return ethd_chain_get_header(t->c, number, hash, out);
 }
 
 static int src_get_header(void *arg, const uint8_t hash[32], uint64_t number,
@@ -648,13 +630,13 @@ static int add_header(struct txn *t, const struct ethd_header *h, const uint8_t 
     p->h = h;
     memcpy(p->parent, h->parent_hash, 32);
     uint64_t known;
-    int rc = get_number(c, hash, &known);
+    int rc = ethd_chain_get_number(c, hash, &known);
     if (rc == 0) {
-        if (known != h->number || (rc = get_td(c, known, hash, p->td))) {
+        if (known != h->number || (rc = ethd_chain_get_td(c, known, hash, p->td))) {
             res_fail(res, ETHD_EIO, h->number, hash, "stored header record is inconsistent");
             return ETHD_EIO;
         }
-        p->has_body = has_nh(c, c->bodies, known, hash);
+        p->has_body = ethd_chain_has_nh(c, c->bodies, known, hash);
         commit_pend(t);
         *out = &t->p[t->n - 1];
         return 0;
@@ -678,10 +660,10 @@ static int add_header(struct txn *t, const struct ethd_header *h, const uint8_t 
         memcpy(parent_td, pp->td, 32);
     } else {
         uint64_t pn;
-        rc = get_number(c, h->parent_hash, &pn);
+        rc = ethd_chain_get_number(c, h->parent_hash, &pn);
         if (rc == 0) {
-            rc = get_header(c, pn, h->parent_hash, &stored);
-            if (rc == 0 && (rc = get_td(c, pn, h->parent_hash, parent_td)))
+            rc = ethd_chain_get_header(c, pn, h->parent_hash, &stored);
+            if (rc == 0 && (rc = ethd_chain_get_td(c, pn, h->parent_hash, parent_td)))
                 ethd_header_free(&stored);
         }
         if (rc) {
@@ -713,8 +695,8 @@ static int add_header(struct txn *t, const struct ethd_header *h, const uint8_t 
         return ETHD_ERANGE;
     }
     uint8_t k[40], nk[8];
-    nh_key(h->number, hash, k);
-    num_key(h->number, nk);
+    ethd_chain_nh_key(h->number, hash, k);
+    ethd_chain_num_key(h->number, nk);
     if ((rc = ethd_batch_put(t->b, c->headers, k, 40, raw, rawlen)) ||
         (rc = ethd_batch_put(t->b, c->hashnum, hash, 32, nk, 8)) ||
         (rc = ethd_batch_put(t->b, c->td, k, 40, p->td, 32))) {
@@ -752,7 +734,7 @@ static int canon_at(struct txn *t, uint64_t n, uint8_t hash[32])
             return 0;
         }
     }
-    return get_canon(t->c, n, hash);
+    return ethd_chain_get_canon(t->c, n, hash);
 }
 
 static bool body_at(struct txn *t, uint64_t n, const uint8_t hash[32])
@@ -760,7 +742,7 @@ static bool body_at(struct txn *t, uint64_t n, const uint8_t hash[32])
     struct pend *p = find_pend(t, hash);
     if (p)
         return p->has_body;
-    return has_nh(t->c, t->c->bodies, n, hash);
+    return ethd_chain_has_nh(t->c, t->c->bodies, n, hash);
 }
 
 /* Write (put) or remove (del) the txlookup entries of block (n, hash). */
@@ -774,7 +756,7 @@ static int index_txs(struct txn *t, uint64_t n, const uint8_t hash[32], bool put
     int rc;
     memset(&stored, 0, sizeof(stored));
     if (!body) {
-        rc = get_nh(t->c, t->c->bodies, n, hash, &raw, &rl);
+        rc = ethd_chain_get_nh(t->c, t->c->bodies, n, hash, &raw, &rl);
         if (rc == ETHD_ENOTFOUND)
             return 0;
         if (rc)
@@ -787,7 +769,7 @@ static int index_txs(struct txn *t, uint64_t n, const uint8_t hash[32], bool put
         body = &stored;
     }
     uint8_t v[12];
-    num_key(n, v);
+    ethd_chain_num_key(n, v);
     rc = 0;
     for (size_t i = 0; i < body->n_txs && !rc; i++) {
         uint8_t th[32];
@@ -813,7 +795,7 @@ static int parent_of(struct txn *t, uint64_t n, const uint8_t hash[32], uint8_t 
         return 0;
     }
     struct ethd_header h;
-    int rc = get_header(t->c, n, hash, &h);
+    int rc = ethd_chain_get_header(t->c, n, hash, &h);
     if (rc)
         return rc;
     memcpy(parent, h.parent_hash, 32);
@@ -833,7 +815,7 @@ static int set_canonical(struct txn *t, const struct pend *best, uint64_t *fork_
     struct canon_entry *list = malloc(cap * sizeof(*list)); /* top-down */
     int rc = list ? 0 : ETHD_ENOMEM;
     while (!rc) {
-        rc = get_canon(c, n, have);
+        rc = ethd_chain_get_canon(c, n, have);
         if (rc == 0 && memcmp(have, cur, 32) == 0)
             break;
         if (rc && rc != ETHD_ENOTFOUND)
@@ -864,7 +846,7 @@ static int set_canonical(struct txn *t, const struct pend *best, uint64_t *fork_
     uint64_t fork = n, old_top = c->hh.number;
     /* Old canonical blocks above the fork point leave the tx index. */
     for (uint64_t k = fork + 1; k <= old_top && !rc; k++) {
-        if ((rc = get_canon(c, k, have)) == ETHD_ENOTFOUND) {
+        if ((rc = ethd_chain_get_canon(c, k, have)) == ETHD_ENOTFOUND) {
             rc = 0;
             continue;
         }
@@ -879,14 +861,14 @@ static int set_canonical(struct txn *t, const struct pend *best, uint64_t *fork_
         uint64_t k = fork + 1 + i;
         const uint8_t *h = list[cnt - 1 - i].hash;
         uint8_t nk[8];
-        num_key(k, nk);
+        ethd_chain_num_key(k, nk);
         memcpy(t->newcanon[i].hash, h, 32);
         if (!(rc = ethd_batch_put(t->b, c->canon, nk, 8, h, 32)) && body_at(t, k, h))
             rc = index_txs(t, k, h, true);
     }
     for (uint64_t k = best->number + 1; k <= old_top && !rc; k++) {
         uint8_t nk[8];
-        num_key(k, nk);
+        ethd_chain_num_key(k, nk);
         rc = ethd_batch_delete(t->b, c->canon, nk, 8);
     }
     if (!rc)
@@ -909,7 +891,7 @@ static int td_of(struct txn *t, uint64_t n, const uint8_t hash[32], uint8_t td[3
         memcpy(td, p->td, 32);
         return 0;
     }
-    return get_td(t->c, n, hash, td);
+    return ethd_chain_get_td(t->c, n, hash, td);
 }
 
 static int timestamp_of(struct txn *t, uint64_t n, const uint8_t hash[32], uint64_t *ts)
@@ -920,7 +902,7 @@ static int timestamp_of(struct txn *t, uint64_t n, const uint8_t hash[32], uint6
         return 0;
     }
     struct ethd_header h;
-    int rc = get_header(t->c, n, hash, &h);
+    int rc = ethd_chain_get_header(t->c, n, hash, &h);
     if (rc)
         return rc;
     *ts = h.timestamp;
@@ -1126,7 +1108,7 @@ static int put_nh(struct txn *t, struct ethd_store_cf *cf, const struct ethd_hea
                   struct ethd_chain_insert_result *res)
 {
     uint8_t k[40];
-    nh_key(h->number, hash, k);
+    ethd_chain_nh_key(h->number, hash, k);
     int rc = ethd_batch_put(t->b, cf, k, 40, v, vl);
     if (rc)
         res_fail(res, rc, h->number, hash, "storage error: %s", ethd_strerror(rc));
@@ -1192,7 +1174,7 @@ int ethd_chain_insert_blocks(struct ethd_chain *c, const struct ethd_block *bloc
         const uint8_t *r = receipts && receipts[i].len ? receipts[i].data : NULL;
         size_t rl = r ? receipts[i].len : 0;
         uint64_t kn;
-        bool known = find_pend(&t, hashes[i]) || get_number(c, hashes[i], &kn) == 0;
+        bool known = find_pend(&t, hashes[i]) || ethd_chain_get_number(c, hashes[i], &kn) == 0;
         if (!known && (item_rc = check_block(b, hashes[i], &r, &rl, res)))
             break;
         if (!hr) {
@@ -1209,13 +1191,13 @@ int ethd_chain_insert_blocks(struct ethd_chain *c, const struct ethd_block *bloc
             break;
         if (p->has_body) {
             /* Known block: only receipts it lacks are added. */
-            if (r && !p->body && !has_nh(c, c->receipts, h->number, hashes[i])) {
+            if (r && !p->body && !ethd_chain_has_nh(c, c->receipts, h->number, hashes[i])) {
                 struct ethd_body kb;
                 uint8_t *raw;
                 size_t l;
                 struct ethd_rlp_item it;
                 memset(&kb, 0, sizeof(kb));
-                if ((item_rc = get_nh(c, c->bodies, h->number, hashes[i], &raw, &l))) {
+                if ((item_rc = ethd_chain_get_nh(c, c->bodies, h->number, hashes[i], &raw, &l))) {
                     res_fail(res, item_rc, h->number, hashes[i], "storage error");
                     break;
                 }
@@ -1251,7 +1233,7 @@ int ethd_chain_insert_blocks(struct ethd_chain *c, const struct ethd_block *bloc
          * now (new headers are indexed by set_canonical). */
         if (!p->is_new) {
             uint8_t ch[32];
-            if (get_canon(c, h->number, ch) == 0 && memcmp(ch, hashes[i], 32) == 0 &&
+            if (ethd_chain_get_canon(c, h->number, ch) == 0 && memcmp(ch, hashes[i], 32) == 0 &&
                 (item_rc = index_txs(&t, h->number, hashes[i], true))) {
                 res_fail(res, item_rc, h->number, hashes[i], "storage error");
                 break;
@@ -1277,271 +1259,6 @@ out:
     return rc;
 }
 
-/* ---- look-ups ---- */
-
-void ethd_chain_head_header(struct ethd_chain *c, struct ethd_chain_head *out)
-{
-    pthread_mutex_lock(&c->mu);
-    *out = c->hh;
-    pthread_mutex_unlock(&c->mu);
-}
-
-void ethd_chain_head_block(struct ethd_chain *c, struct ethd_chain_head *out)
-{
-    pthread_mutex_lock(&c->mu);
-    *out = c->hb;
-    pthread_mutex_unlock(&c->mu);
-}
-
-const struct ethd_genesis *ethd_chain_genesis(const struct ethd_chain *c)
-{
-    return &c->g;
-}
-
-int ethd_chain_hash_by_number(struct ethd_chain *c, uint64_t number, uint8_t hash[32])
-{
-    return get_canon(c, number, hash);
-}
-
-int ethd_chain_header_by_hash(struct ethd_chain *c, const uint8_t hash[32],
-                              struct ethd_header *out)
-{
-    uint64_t n;
-    int rc = get_number(c, hash, &n);
-    return rc ? rc : get_header(c, n, hash, out);
-}
-
-int ethd_chain_header_by_number(struct ethd_chain *c, uint64_t number, struct ethd_header *out)
-{
-    uint8_t hash[32];
-    int rc = get_canon(c, number, hash);
-    return rc ? rc : get_header(c, number, hash, out);
-}
-
-int ethd_chain_td_by_hash(struct ethd_chain *c, const uint8_t hash[32], uint8_t td[32])
-{
-    uint64_t n;
-    int rc = get_number(c, hash, &n);
-    return rc ? rc : get_td(c, n, hash, td);
-}
-
-int ethd_chain_tx_lookup(struct ethd_chain *c, const uint8_t tx_hash[32], uint64_t *number,
-                         uint8_t block_hash[32], uint32_t *index)
-{
-    uint8_t *v;
-    size_t vl;
-    int rc = ethd_store_get(c->st, c->txlookup, tx_hash, 32, &v, &vl);
-    if (rc)
-        return rc;
-    if (vl != 12) {
-        free(v);
-        return ETHD_EIO;
-    }
-    uint64_t n = key_num(v);
-    uint32_t idx = (uint32_t)v[8] << 24 | (uint32_t)v[9] << 16 | (uint32_t)v[10] << 8 | v[11];
-    free(v);
-    if ((rc = get_canon(c, n, block_hash)))
-        return rc;
-    *number = n;
-    *index = idx;
-    return 0;
-}
-
-static int append_nh_by_hash(struct ethd_chain *c, struct ethd_store_cf *cf,
-                             const uint8_t hash[32], struct ethd_buf *out)
-{
-    uint64_t n;
-    uint8_t *v;
-    size_t vl;
-    int rc = get_number(c, hash, &n);
-    if (rc || (rc = get_nh(c, cf, n, hash, &v, &vl)))
-        return rc;
-    rc = ethd_buf_append(out, v, vl);
-    free(v);
-    return rc;
-}
-
-static int raw_header_by_hash(struct ethd_chain *c, const uint8_t hash[32], struct ethd_buf *out)
-{
-    return append_nh_by_hash(c, c->headers, hash, out);
-}
-
-static int raw_body_by_hash(struct ethd_chain *c, const uint8_t hash[32], struct ethd_buf *out)
-{
-    return append_nh_by_hash(c, c->bodies, hash, out);
-}
-
-int ethd_chain_raw_receipts_by_hash(struct ethd_chain *c, const uint8_t hash[32],
-                                    struct ethd_buf *out)
-{
-    return append_nh_by_hash(c, c->receipts, hash, out);
-}
-
-int ethd_chain_raw_block_by_hash(struct ethd_chain *c, const uint8_t hash[32],
-                                 struct ethd_buf *out)
-{
-    uint64_t n;
-    uint8_t *hv = NULL, *bv = NULL;
-    size_t hl, bl;
-    int rc = get_number(c, hash, &n);
-    if (rc || (rc = get_nh(c, c->headers, n, hash, &hv, &hl)) ||
-        (rc = get_nh(c, c->bodies, n, hash, &bv, &bl)))
-        goto out;
-    struct ethd_rlp_item body;
-    if (ethd_rlp_decode(bv, bl, &body) != 0 || !body.is_list) {
-        rc = ETHD_EIO;
-        goto out;
-    }
-    /* [header, txs, uncles(, withdrawals)]: the header, then the body's items. */
-    struct ethd_rlp_enc e;
-    ethd_rlp_enc_init(&e, out);
-    ethd_rlp_list_begin(&e);
-    ethd_rlp_raw(&e, hv, hl);
-    ethd_rlp_raw(&e, body.payload, body.len);
-    ethd_rlp_list_end(&e);
-    rc = ethd_rlp_enc_finish(&e);
-out:
-    free(hv);
-    free(bv);
-    return rc;
-}
-
-/* Canonical header at n through two iterators that move forward together
- * (canon by number, headers by number || hash): one Next per step in the
- * common case of a contiguous range. */
-struct range_iters {
-    struct ethd_iter *canon, *headers;
-    bool positioned;
-};
-
-static int range_header(struct range_iters *ri, uint64_t n, bool seq,
-                        const uint8_t **v, size_t *vl)
-{
-    uint8_t nk[8], k[40];
-    size_t kl;
-    num_key(n, nk);
-    if (!seq || !ri->positioned)
-        ethd_iter_seek(ri->canon, nk, 8);
-    else
-        ethd_iter_next(ri->canon);
-    if (!ethd_iter_valid(ri->canon))
-        return ethd_iter_status(ri->canon) ? ETHD_EIO : ETHD_ENOTFOUND;
-    const uint8_t *key = ethd_iter_key(ri->canon, &kl);
-    const uint8_t *hash = ethd_iter_value(ri->canon, vl);
-    if (kl != 8 || memcmp(key, nk, 8) != 0 || *vl != 32)
-        return ETHD_ENOTFOUND;
-    nh_key(n, hash, k);
-    /* Side branches share the number prefix: step a little, else seek. */
-    bool found = false;
-    if (seq && ri->positioned) {
-        for (int step = 0; step < 4 && ethd_iter_valid(ri->headers); step++) {
-            ethd_iter_next(ri->headers);
-            if (!ethd_iter_valid(ri->headers))
-                break;
-            key = ethd_iter_key(ri->headers, &kl);
-            int cmp = memcmp(key, k, kl < 40 ? kl : 40);
-            if (cmp == 0 && kl == 40) {
-                found = true;
-                break;
-            }
-            if (cmp > 0)
-                break;
-        }
-    }
-    if (!found) {
-        ethd_iter_seek(ri->headers, k, 40);
-        if (!ethd_iter_valid(ri->headers))
-            return ethd_iter_status(ri->headers) ? ETHD_EIO : ETHD_ENOTFOUND;
-        key = ethd_iter_key(ri->headers, &kl);
-        if (kl != 40 || memcmp(key, k, 40) != 0)
-            return ETHD_ENOTFOUND;
-    }
-    ri->positioned = true;
-    *v = ethd_iter_value(ri->headers, vl);
-    return 0;
-}
-
-static int raw_headers_by_number(struct ethd_chain *c, uint64_t origin, uint64_t amount,
-                                 uint64_t skip, bool reverse, size_t max_bytes,
-                                 struct ethd_buf *out, uint64_t *n_out)
-{
-    struct range_iters ri = {NULL, NULL, false};
-    uint64_t got = 0;
-    int rc = ethd_iter_new(c->st, c->canon, &ri.canon);
-    if (!rc)
-        rc = ethd_iter_new(c->st, c->headers, &ri.headers);
-    bool seq = !reverse && skip == 0;
-    uint64_t n = origin;
-    size_t start = out->len;
-    while (!rc && got < amount) {
-        const uint8_t *v;
-        size_t vl;
-        int r = range_header(&ri, n, seq, &v, &vl);
-        if (r == ETHD_ENOTFOUND)
-            break;
-        if (r) {
-            rc = r;
-            break;
-        }
-        if (got > 0 && out->len - start + vl > max_bytes)
-            break;
-        if ((rc = ethd_buf_append(out, v, vl)))
-            break;
-        got++;
-        /* Next number, never wrapping (the "skip overflow" request). */
-        if (skip == UINT64_MAX)
-            break;
-        uint64_t step = skip + 1;
-        if (reverse) {
-            if (n < step)
-                break;
-            n -= step;
-        } else {
-            if (n > UINT64_MAX - step)
-                break;
-            n += step;
-        }
-    }
-    ethd_iter_free(ri.canon);
-    ethd_iter_free(ri.headers);
-    *n_out = got;
-    return rc;
-}
-
-static int block_status(struct ethd_chain *c, const uint8_t hash[32], unsigned *flags)
-{
-    uint64_t n;
-    *flags = 0;
-    int rc = get_number(c, hash, &n);
-    if (rc)
-        return rc == ETHD_ENOTFOUND ? 0 : rc;
-    *flags |= ETHD_CHAIN_HAS_HEADER;
-    if (has_nh(c, c->bodies, n, hash))
-        *flags |= ETHD_CHAIN_HAS_BODY;
-    if (has_nh(c, c->receipts, n, hash))
-        *flags |= ETHD_CHAIN_HAS_RECEIPTS;
-    uint8_t ch[32];
-    if (get_canon(c, n, ch) == 0 && memcmp(ch, hash, 32) == 0)
-        *flags |= ETHD_CHAIN_CANONICAL;
-    return 0;
-}
-
-static void fork_id(struct ethd_chain *c, struct ethd_forkid *out)
-{
-    struct ethd_chain_head h;
-    ethd_chain_head_header(c, &h);
-    ethd_forkid_compute(&c->g.config, c->g.hash, c->g.header.timestamp, h.number, h.timestamp,
-                        out);
-}
-
-static int validate_fork_id(struct ethd_chain *c, const struct ethd_forkid *remote)
-{
-    struct ethd_chain_head h;
-    ethd_chain_head_header(c, &h);
-    return ethd_forkid_validate(&c->g.config, c->g.hash, c->g.header.timestamp, h.number,
-                                h.timestamp, remote);
-}
-
 int ethd_chain_clique_signers(struct ethd_chain *c, const uint8_t hash[32], uint64_t number,
                               uint8_t (**signers)[20], size_t *n)
 {
@@ -1554,126 +1271,4 @@ int ethd_chain_clique_signers(struct ethd_chain *c, const uint8_t hash[32], uint
     pthread_mutex_unlock(&c->mu);
     txn_free(&t);
     return rc;
-}
-
-/* ---- the chain/1 table ---- */
-
-static void if_head_header(void *impl, struct ethd_chain_head *out)
-{
-    ethd_chain_head_header(impl, out);
-}
-static void if_head_block(void *impl, struct ethd_chain_head *out)
-{
-    ethd_chain_head_block(impl, out);
-}
-static void if_genesis_hash(void *impl, uint8_t out[32])
-{
-    memcpy(out, ((struct ethd_chain *)impl)->g.hash, 32);
-}
-static const struct ethd_chain_config *if_config(void *impl)
-{
-    return &((struct ethd_chain *)impl)->g.config;
-}
-static uint64_t if_network_id(void *impl)
-{
-    return ((struct ethd_chain *)impl)->network_id;
-}
-static void if_fork_id(void *impl, struct ethd_forkid *out)
-{
-    fork_id(impl, out);
-}
-static int if_validate_fork_id(void *impl, const struct ethd_forkid *remote)
-{
-    return validate_fork_id(impl, remote);
-}
-static int if_hash_by_number(void *impl, uint64_t number, uint8_t hash[32])
-{
-    return ethd_chain_hash_by_number(impl, number, hash);
-}
-static int if_number_by_hash(void *impl, const uint8_t hash[32], uint64_t *number)
-{
-    return get_number(impl, hash, number);
-}
-static int if_block_status(void *impl, const uint8_t hash[32], unsigned *flags)
-{
-    return block_status(impl, hash, flags);
-}
-static int if_header_by_hash(void *impl, const uint8_t hash[32], struct ethd_header *out)
-{
-    return ethd_chain_header_by_hash(impl, hash, out);
-}
-static int if_header_by_number(void *impl, uint64_t number, struct ethd_header *out)
-{
-    return ethd_chain_header_by_number(impl, number, out);
-}
-static int if_td_by_hash(void *impl, const uint8_t hash[32], uint8_t td[32])
-{
-    return ethd_chain_td_by_hash(impl, hash, td);
-}
-static int if_tx_lookup(void *impl, const uint8_t tx_hash[32], uint64_t *number,
-                        uint8_t block_hash[32], uint32_t *index)
-{
-    return ethd_chain_tx_lookup(impl, tx_hash, number, block_hash, index);
-}
-static int if_raw_header_by_hash(void *impl, const uint8_t hash[32], struct ethd_buf *out)
-{
-    return raw_header_by_hash(impl, hash, out);
-}
-static int if_raw_headers_by_number(void *impl, uint64_t origin, uint64_t amount, uint64_t skip,
-                                    bool reverse, size_t max_bytes, struct ethd_buf *out,
-                                    uint64_t *n_out)
-{
-    return raw_headers_by_number(impl, origin, amount, skip, reverse, max_bytes, out, n_out);
-}
-static int if_raw_body_by_hash(void *impl, const uint8_t hash[32], struct ethd_buf *out)
-{
-    return raw_body_by_hash(impl, hash, out);
-}
-static int if_raw_receipts_by_hash(void *impl, const uint8_t hash[32], struct ethd_buf *out)
-{
-    return ethd_chain_raw_receipts_by_hash(impl, hash, out);
-}
-static int if_raw_block_by_hash(void *impl, const uint8_t hash[32], struct ethd_buf *out)
-{
-    return ethd_chain_raw_block_by_hash(impl, hash, out);
-}
-static int if_insert_headers(void *impl, const struct ethd_header *headers, size_t n,
-                             struct ethd_chain_insert_result *res)
-{
-    return ethd_chain_insert_headers(impl, headers, n, res);
-}
-static int if_insert_blocks(void *impl, const struct ethd_block *blocks,
-                            const struct ethd_trie_item *receipts, size_t n,
-                            struct ethd_chain_insert_result *res)
-{
-    return ethd_chain_insert_blocks(impl, blocks, receipts, n, res);
-}
-
-static const struct ethd_chain_iface_v1 chain_iface_v1 = {
-    .head_header = if_head_header,
-    .head_block = if_head_block,
-    .genesis_hash = if_genesis_hash,
-    .config = if_config,
-    .network_id = if_network_id,
-    .fork_id = if_fork_id,
-    .validate_fork_id = if_validate_fork_id,
-    .hash_by_number = if_hash_by_number,
-    .number_by_hash = if_number_by_hash,
-    .block_status = if_block_status,
-    .header_by_hash = if_header_by_hash,
-    .header_by_number = if_header_by_number,
-    .td_by_hash = if_td_by_hash,
-    .tx_lookup = if_tx_lookup,
-    .raw_header_by_hash = if_raw_header_by_hash,
-    .raw_headers_by_number = if_raw_headers_by_number,
-    .raw_body_by_hash = if_raw_body_by_hash,
-    .raw_receipts_by_hash = if_raw_receipts_by_hash,
-    .raw_block_by_hash = if_raw_block_by_hash,
-    .insert_headers = if_insert_headers,
-    .insert_blocks = if_insert_blocks,
-};
-
-const struct ethd_chain_iface_v1 *ethd_chain_iface(void)
-{
-    return &chain_iface_v1;
 }
