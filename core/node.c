@@ -427,16 +427,27 @@ static int node_publish(struct ethd_node *node, const char *name_version, const 
     return 0;
 }
 
+/* etc/dev-genesis.json, compiled in (core/dev_genesis.c, from mk/core.mk). */
+extern const char ethd_dev_genesis[];
+extern const unsigned long ethd_dev_genesis_len;
+
 /* Open the chain when chain.genesis is set or the store already holds one,
- * and publish it as "chain/1". */
+ * and publish it as "chain/1". chain.genesis "dev" (docs/config.md) is the
+ * built-in dev genesis for an empty data dir; a data dir that already holds
+ * a chain keeps it. */
 static int open_chain(struct ethd_node *node, char *err, size_t errlen)
 {
-    if (!node->chain_genesis && !ethd_chain_present(node->store))
+    bool present = ethd_chain_present(node->store);
+    if (!node->chain_genesis && !present)
         return 0;
+    bool dev = node->chain_genesis && strcmp(node->chain_genesis, "dev") == 0;
     struct ethd_chain_opts o = {.log = node->log, .network_id = node->chain_network_id};
     char msg[768];
-    int rc = ethd_chain_open_path(node->store, node->chain_genesis, &o, &node->chain, msg,
-                                  sizeof(msg));
+    int rc = dev && !present
+                 ? ethd_chain_open(node->store, ethd_dev_genesis, ethd_dev_genesis_len,
+                                   "<built-in dev genesis>", &o, &node->chain, msg, sizeof(msg))
+                 : ethd_chain_open_path(node->store, dev ? NULL : node->chain_genesis, &o,
+                                        &node->chain, msg, sizeof(msg));
     if (rc) {
         snprintf(err, errlen, "chain: %s", msg);
         return rc;

@@ -16,4 +16,13 @@ CLEANFILES += core/default_config.c
 core/default_config.c: $(top_srcdir)/etc/ethd.yaml $(top_srcdir)/build-aux/embed.sh
 	@mkdir -p core
 	$(AM_V_GEN)$(SHELL) $(top_srcdir)/build-aux/embed.sh ethd_default_config $< > $@.tmp && mv $@.tmp $@
+
+# The dev chain's genesis (etc/dev-genesis.json), compiled in: `chain.genesis:
+# dev` uses it, so the embedded default runs the dev chain from any directory.
+nodist_libethd_la_SOURCES += core/dev_genesis.c
+BUILT_SOURCES += core/dev_genesis.c
+CLEANFILES += core/dev_genesis.c
+core/dev_genesis.c: $(top_srcdir)/etc/dev-genesis.json $(top_srcdir)/build-aux/embed.sh
+	@mkdir -p core
+	$(AM_V_GEN)$(SHELL) $(top_srcdir)/build-aux/embed.sh ethd_dev_genesis $< > $@.tmp && mv $@.tmp $@
 EXTRA_DIST += build-aux/embed.sh

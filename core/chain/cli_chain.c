@@ -209,6 +209,7 @@ static int session_open(struct session *s, struct ethd_conf *conf, struct ethd_l
     char err[1024];
     const struct ethd_conf *node = NULL, *chain = NULL;
     uint64_t network_id = 0;
+    bool from_cli = genesis_path != NULL;
     memset(s, 0, sizeof(*s));
     if (ethd_conf_map(conf, "node", &node) ||
         ethd_conf_string(node, "datadir", "./ethd-data", &s->datadir) ||
@@ -218,6 +219,10 @@ static int session_open(struct session *s, struct ethd_conf *conf, struct ethd_l
         fprintf(stderr, "ethd: %s\n", ethd_conf_error(conf));
         return 2;
     }
+    /* chain.genesis "dev" is the node's built-in dev chain (docs/config.md):
+     * the commands work on whatever chain the data dir holds. */
+    if (!from_cli && genesis_path && strcmp(genesis_path, "dev") == 0)
+        genesis_path = NULL;
     if (ethd_logger_new(sink, "chain", &s->log)) {
         fprintf(stderr, "ethd: out of memory\n");
         return 1;

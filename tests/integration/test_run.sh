@@ -11,10 +11,13 @@ fi
 ok "default node starts (RPC on 127.0.0.1:$NODE_PORT)"
 P=$NODE_PORT; A=$NODE_PID; ALOG=$NODE_LOG
 
-check "rpc_modules lists admin, ethd, example, net, rpc, web3" \
-    test "$(call $P rpc_modules | jq -c 'keys')" = '["admin","ethd","example","net","rpc","web3"]'
+check "rpc_modules lists admin, clique, eth, ethd, example, net, rpc, web3" \
+    test "$(call $P rpc_modules | jq -c 'keys')" = '["admin","clique","eth","ethd","example","net","rpc","web3"]'
+check "the default runs the dev chain: the clique-sealer seals with the dev key" \
+    test "$(call $P clique_sealerStatus | jq -r '[.state, .signer] | join(",")')" = "sealing,0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+check "... on chain id 1337 (eth_chainId)" test "$(call $P eth_chainId)" = '"0x539"'
 check "ethd_plugins: example plugin loaded, service running" \
-    test "$(call $P ethd_plugins | jq -r '[.plugins[0].name, .services[0].name, .services[0].state, .protocols[0].name] | join(",")')" = "example,example,running,exa"
+    test "$(call $P ethd_plugins | jq -r '[.plugins[0].name, .services[0].name, .services[0].state, ([.protocols[].name] | index("exa") != null)] | join(",")')" = "example,example,running,true"
 check "example_greet uses the configured greeting" \
     test "$(call $P example_greet '["Ada"]')" = '"Hello from ethd, Ada!"'
 check "example_echo returns its argument" \
