@@ -43,3 +43,11 @@ tests_integration_ethsyncer_la_SOURCES = tests/integration/eth_syncer_plugin.c
 tests_integration_ethsyncer_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_integration_ethsyncer_la_LDFLAGS = $(TEST_PLUGIN_FLAGS)
 tests_integration_ethsyncer_la_LIBADD = libethd.la $(JANSSON_LIBS)
+
+# libFuzzer target over every eth message decoder (fuzz/corpus/eth_msg/).
+FUZZ_NAMES += eth_msg
+FUZZ_SRCS_eth_msg = fuzz/fuzz_eth_msg.c plugins/eth/eth_msg.c core/chain/header.c core/chain/tx.c \
+	core/chain/receipt.c core/chain/body.c core/chain/chainconfig.c core/chain/genesis.c \
+	core/chain/forkid.c core/rlp.c core/buf.c core/error.c core/trie.c core/crypto/keccak.c \
+	core/crypto/secp256k1.c core/crypto/random.c
+FUZZ_LIBS_eth_msg = $(SECP256K1_LIBS) $(NETTLE_LIBS) $(JANSSON_LIBS)

@@ -76,7 +76,8 @@ static void on_status_timeout(evutil_socket_t fd, short what, void *arg)
     struct eth_peer *ep = arg;
     (void)fd;
     (void)what;
-    ETHD_DEBUG(ep->eth->log, "no status", "addr=%s timeout_ms=%llu", ethd_peer_remote_addr(ep->peer),
+    ETHD_DEBUG(ep->eth->log, "no status", "addr=%s timeout_ms=%llu",
+               ethd_peer_remote_addr(ep->peer),
                (unsigned long long)ep->eth->status_timeout_ms);
     ethd_peer_disconnect(ep->peer, ETHD_DISC_TIMEOUT);
 }

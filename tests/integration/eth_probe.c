@@ -205,7 +205,8 @@ static int read_msg(struct probe *pr, uint64_t deadline, uint64_t *code, struct 
                 }
                 consume(&pr->in, consumed);
                 if (*code == 0x01) {
-                    out("{\"ev\":\"disconnect\",\"reason\":%d}", reason_of(payload->data, payload->len));
+                    out("{\"ev\":\"disconnect\",\"reason\":%d}",
+                        reason_of(payload->data, payload->len));
                     pr->closed = true;
                     return ETHD_ECLOSED;
                 }
@@ -318,7 +319,8 @@ static int handshake(struct probe *pr, const struct ethd_enode *en, const uint8_
         rc = ETHD_EPROTO;
         goto done;
     }
-    snprintf(cid, sizeof(cid), "%.*s", (int)(it.len < 200 ? it.len : 200), (const char *)it.payload);
+    snprintf(cid, sizeof(cid), "%.*s", (int)(it.len < 200 ? it.len : 200),
+             (const char *)it.payload);
     for (char *c = cid; *c; c++)
         if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
             *c = '?';

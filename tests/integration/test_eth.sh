@@ -20,7 +20,9 @@
 #      on eth/68 (NewBlock) and one on eth/69 (BlockRangeUpdate + fetch);
 #   E. a stand-in downloader plugin (ethsyncer.la) on syncer/1 and eth/1:
 #      new_peer, peer_head, peer_gone, requests answered and timed out,
-#      eth_syncing from its progress.
+#      eth_syncing from its progress;
+#   F. eth_getBlockByNumber / eth_getTransactionByHash answers against the
+#      execution-apis recorded exchanges (every transaction type, Prague).
 # Loopback only; every wait is bounded.
 . "$(dirname "$0")/lib.sh"
 
@@ -369,7 +371,10 @@ for f in F68 F69; do
 done
 check "the eth/68 follower imported blocks sent as NewBlock" grep -q 'block imported number=' "$F68_LOG"
 check "the eth/69 follower fetched blocks after BlockRangeUpdate" grep -q 'blocks imported from=' "$F69_LOG"
-for p in $F68_PID $F69_PID $D_PID; do kill -TERM "$p"; wait_exit "$p" 15; done
+for p in $F68_PID $F69_PID $D_PID; do
+    kill -TERM "$p"; wait_exit "$p" 15
+    check "sealer/follower process $p stops cleanly" test "$EXIT_CODE" -eq 0
+done
 
 # ======== E: a syncer plugin on eth/1 (the downloader's contract) ========
 # tests/integration/ethsyncer.la publishes syncer/1; on each new peer it
@@ -413,6 +418,62 @@ if start_node s -c "$T_TMP/s.yaml"; then
     check "the node with a syncer stops cleanly" test "$EXIT_CODE" -eq 0
 else
     not_ok "a node with eth + the ethsyncer test plugin starts"; dump "$NODE_LOG"
+fi
+
+# ======== F: RPC shapes against the execution-apis exchanges ========
+# ethereum/execution-apis tests/ (ETHD_VECTORS): a chain through Prague
+# (legacy, 2930, 1559, blob and set-code transactions, withdrawals, requests)
+# and recorded eth_getBlockByNumber / eth_getTransactionByHash answers. The
+# chain's post-merge blocks do not raise the total difficulty, so without a
+# consensus client its canonical head stays at the last PoW block: blocks
+# and transactions past it are asked for by hash (same objects expected),
+# and "latest" is compared by the hash the recording gives.
+XT="${ETHD_VECTORS:-$ETHD_SRCDIR/../shared/vectors}/blocks/execution-apis/tests"
+DX="$T_TMP/xapi"
+if "$ETHD_BIN" --datadir "$DX" init --genesis "$XT/genesis.json" >"$T_TMP/initx.log" 2>&1 &&
+    "$ETHD_BIN" --datadir "$DX" import "$XT/chain.rlp" >"$T_TMP/importx.log" 2>&1; then
+    ok "the execution-apis test chain imports"
+else
+    not_ok "the execution-apis test chain imports"; dump "$T_TMP/initx.log" "$T_TMP/importx.log"
+fi
+cat >"$T_TMP/x.yaml" <<YAML
+node: {datadir: "$DX", mode: full}
+chain: {genesis: "$XT/genesis.json"}
+plugins: {load: [eth]}
+rpc: {port: 0}
+p2p: {port: 0}
+services:
+  eth: {}
+YAML
+if start_node x -c "$T_TMP/x.yaml"; then
+    X_RPC=$NODE_PORT; X_PID=$NODE_PID
+    req1() { rpc "$X_RPC" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" | jq -cS .result; }
+    for f in "$XT"/eth_getBlockByNumber/*.io "$XT"/eth_getTransactionByHash/*.io; do
+        req=$(sed -n 's/^>> //p' "$f"); want=$(sed -n 's/^<< //p' "$f" | jq -cS .result)
+        got=$(rpc "$X_RPC" "$req" | jq -cS .result)
+        how=""
+        if [ "$got" != "$want" ]; then
+            case $f in
+            */eth_getBlockByNumber/*)
+                got=$(req1 eth_getBlockByHash "[$(echo "$want" | jq .hash), $(echo "$req" | jq .params[1])]")
+                how=" (by hash)" ;;
+            *)
+                got=$(req1 eth_getTransactionByBlockHashAndIndex \
+                    "[$(echo "$want" | jq .blockHash), $(echo "$want" | jq .transactionIndex)]")
+                how=" (by block hash and index)" ;;
+            esac
+        fi
+        if [ "$got" = "$want" ]; then
+            ok "execution-apis ${f#"$XT"/}: the same object$how"
+        else
+            not_ok "execution-apis ${f#"$XT"/}$how"
+            diff <(echo "$want" | jq -S .) <(echo "$got" | jq -S .) | head -20 | sed 's/^/#   /'
+        fi
+    done
+    kill -TERM "$X_PID"; wait_exit "$X_PID" 15
+    check "the execution-apis node stops cleanly" test "$EXIT_CODE" -eq 0
+else
+    not_ok "a node on the execution-apis chain starts"; dump "$NODE_LOG"
 fi
 [ "$T_FAIL" -eq 0 ] || dump "$A_LOG" "$B_LOG" "$D_LOG" "$F68_LOG" "$F69_LOG"
 finish

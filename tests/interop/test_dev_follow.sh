@@ -5,8 +5,9 @@
 #      with `ethd export`, are imported by EthereumJS with its own clique
 #      verification and execution (--loadBlocksFromRlp): same genesis hash,
 #      same head hash, and a block with a broken seal stops its import;
-#   2. (needs the eth plugin) an EthereumJS client on the same genesis,
-#      connected to the dev node, follows its new blocks as they are sealed.
+#   2. an EthereumJS client on the same genesis, connected to the dev node,
+#      follows its new blocks as they are sealed (NewBlock over eth/68).
+#      Liveness only: no per-block latency bound.
 # Skips (exit 77) when node/npm are missing, or when the pinned packages do
 # not include @ethereumjs/client. ETHD_EJS_CLIENT=DIR uses a client installed
 # elsewhere (its package directory). Loopback only; every wait is bounded.
@@ -66,7 +67,7 @@ free_port() {
     node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 # ejs_start NAME ARGS...: the client on the dev genesis with its RPC on a
-# free port; sets EJS_PID and EJS_RPC; waits (<= 60 s) for the RPC.
+# free port; sets EJS_PID and EJS_RPC; waits (<= 120 s) for the RPC.
 ejs_start() {
     n=$1; shift
     EJS_RPC=$(free_port); EJS_P2P=$(free_port)
@@ -76,7 +77,7 @@ ejs_start() {
     EJS_PID=$!
     T_PIDS="$T_PIDS $EJS_PID"
     i=0
-    while [ $i -lt 600 ]; do
+    while [ $i -lt 1200 ]; do
         [ -n "$(call "$EJS_RPC" eth_blockNumber 2>/dev/null)" ] && return 0
         kill -0 "$EJS_PID" 2>/dev/null || return 1
         sleep 0.1; i=$((i + 1))
@@ -111,7 +112,7 @@ check "ethd sealed and exported blocks 1..$N of the dev chain" test -s "$T_TMP/d
 
 if ejs_start imp --loadBlocksFromRlp "$T_TMP/dev.rlp"; then
     check "EthereumJS builds the same dev genesis ($GENESIS_HASH)" test "$(block_hash "$EJS_RPC" 0x0)" = "$GENESIS_HASH"
-    i=0; while [ $i -lt 300 ] && [ "$(num "$EJS_RPC")" -lt "$N" ]; do sleep 0.1; i=$((i + 1)); done
+    i=0; while [ $i -lt 600 ] && [ "$(num "$EJS_RPC")" -lt "$N" ]; do sleep 0.1; i=$((i + 1)); done
     check "EthereumJS imports (verifies and executes) all $N blocks" test "$(num "$EJS_RPC")" -eq "$N"
     check "... its head is ethd's block $N ($HEAD)" test "$(block_hash "$EJS_RPC" latest)" = "$HEAD"
     check "... executed: $(grep -o 'Executed blocks count=[0-9]*' "$T_TMP/imp.log" | tail -1)" \
@@ -146,60 +147,52 @@ else
 fi
 
 # ======== 2. EthereumJS follows the dev node over eth ========
-if [ ! -e "$ETHD_BUILDDIR/plugins/eth/eth.la" ]; then
-    echo "# SKIP EthereumJS follows the dev node: the eth plugin is not built (plugins/eth)"
-    finish; exit $?
-fi
-# EthereumJS listens; the dev node dials it (--static-peer) and stays
-# connected, so EthereumJS syncs the chain so far from ethd (GetBlockHeaders,
-# GetBlockBodies) and then imports each new block from its NewBlock.
-# The dev node seals every ${FOLLOW_PERIOD}s here (services.clique-sealer.period), not
-# every second: EthereumJS 0.10.5 only imports a NewBlock that is exactly one
-# above its head, and starts another sync round only from a peer whose
-# handshake total difficulty is at least its own, so once a block arrives
-# while it is still importing the previous ones it stays behind for good.
-FOLLOW_PERIOD=${ETHD_DEV_FOLLOW_PERIOD:-6}
+# EthereumJS 0.10.5 imports a NewBlock only when it is exactly one above its
+# head, and starts a sync round only from a peer whose handshake total
+# difficulty is at least its own (and its sync rounds stall ~8 s on its own
+# concurrent GetBlockHeaders requests), so a client that syncs while blocks
+# keep coming never catches up. The test therefore lets it start at the dev
+# node's head (the chain so far, exported and preloaded) and has the dev node
+# seal every ${FOLLOW_PERIOD}s (services.clique-sealer.period): each new block then
+# reaches EthereumJS through its NewBlock announcement alone.
+FOLLOW_PERIOD=${ETHD_DEV_FOLLOW_PERIOD:-15}
 sed -e 's/^  clique-sealer:$/  clique-sealer:\n    period: '"$FOLLOW_PERIOD"'s/' "$DEV_YAML" >"$T_TMP/follow.yaml"
-if ! ejs_start follow; then
-    not_ok "EthereumJS starts on the dev genesis"; dump "$T_TMP/follow.log"; finish; exit 1
+# One block now, so that the head is recent when the node comes back.
+if ! start_node dev2 -c "$T_TMP/follow.yaml" --datadir "$D"; then
+    not_ok "the dev node starts (with eth, period ${FOLLOW_PERIOD}s)"; dump "$NODE_LOG"; finish; exit 1
 fi
+wait_log "$NODE_LOG" "sealed block number=$((N + 1)) " 10
+kill -TERM "$NODE_PID"; wait_exit "$NODE_PID" 15
+"$E" -c "$DEV_YAML" --datadir "$D" export "$T_TMP/head.rlp" 2>/dev/null
+H=$((N + 1))
+if ! ejs_start follow --loadBlocksFromRlp "$T_TMP/head.rlp"; then
+    not_ok "EthereumJS starts with the dev chain up to block $H"; dump "$T_TMP/follow.log"; finish; exit 1
+fi
+i=0; while [ $i -lt 600 ] && [ "$(num "$EJS_RPC")" -lt "$H" ]; do sleep 0.1; i=$((i + 1)); done
+check "EthereumJS starts at the dev node's head, block $H" test "$(num "$EJS_RPC")" -eq "$H"
 EJS_ENODE=$(sed -n 's/.*Server listener up transport=rlpx url=\(enode:[^ ]*\).*/\1/p' "$T_TMP/follow.log" | head -1)
-if ! start_node dev2 -c "$T_TMP/follow.yaml" --datadir "$D" --static-peer "$EJS_ENODE"; then
-    not_ok "the dev node starts again (with eth)"; dump "$NODE_LOG"; finish; exit 1
+if ! start_node dev3 -c "$T_TMP/follow.yaml" --datadir "$D" --static-peer "$EJS_ENODE"; then
+    not_ok "the dev node starts again, dialling EthereumJS"; dump "$NODE_LOG"; finish; exit 1
 fi
 B_PID=$NODE_PID; B_RPC=$NODE_PORT; B_LOG=$NODE_LOG
-check "the dev node answers eth_blockNumber" test "$(num "$B_RPC")" -ge "$N"
-check "... and has EthereumJS as an eth peer" \
-    bash -c "for i in \$(seq 100); do grep -q 'eth peer .*client=\"EthereumJS' '$B_LOG' && exit 0; sleep 0.1; done; exit 1"
-start=$(num "$B_RPC")
-target=$((start + 2))
-i=0; while [ $i -lt 900 ] && [ "$(num "$EJS_RPC")" -lt "$target" ]; do sleep 0.1; i=$((i + 1)); done
-got=$(num "$EJS_RPC")
-if [ "$got" -ge "$target" ]; then
-    ok "EthereumJS follows the dev node past block $target (at $got)"
-    tx=$(printf '0x%x' "$target")
-    check "... block $target is the same on both ($(block_hash "$EJS_RPC" "$tx"))" \
-        test "$(block_hash "$EJS_RPC" "$tx")" = "$(block_hash "$B_RPC" "$tx")"
-    # Two more blocks, each imported from its announcement within a period.
-    for k in 1 2; do
-        next=$(($(num "$B_RPC") + 1))
-        i=0; while [ $i -lt $((FOLLOW_PERIOD * 30)) ] && [ "$(num "$B_RPC")" -lt "$next" ]; do sleep 0.1; i=$((i + 1)); done
-        i=0; while [ $i -lt $((FOLLOW_PERIOD * 10)) ] && [ "$(num "$EJS_RPC")" -lt "$next" ]; do sleep 0.1; i=$((i + 1)); done
-        tx=$(printf '0x%x' "$next")
-        hj=$(block_hash "$EJS_RPC" "$tx")
-        if [ -n "$hj" ] && [ "$hj" = "$(block_hash "$B_RPC" "$tx")" ]; then
-            ok "... new block $next reaches EthereumJS within a period, the same block ($hj)"
-        else
-            not_ok "... new block $next reaches EthereumJS within a period (it is at $(num "$EJS_RPC"))"
-            grep -E 'sealed block|eth peer' "$B_LOG" | cut -c1-100 | sed 's/^/#   /'
-            grep -E 'target|Imported|Executed|Synchron|ERROR|WARN' "$T_TMP/follow.log" | cut -c1-140 | sed 's/^/#   /'
-        fi
-    done
-    check "... announced by ethd as NewBlock (eth/68)" grep -q 'eth peer .*version=68 client="EthereumJS' "$B_LOG"
-else
-    not_ok "EthereumJS follows the dev node to block $target (it is at $got)"
-    dump "$T_TMP/follow.log" "$B_LOG"
-fi
+check "the dev node (eth) answers eth_blockNumber $(num "$B_RPC")" test "$(num "$B_RPC")" -ge "$H"
+check "... and has EthereumJS as an eth/68 peer" \
+    bash -c "for i in \$(seq 100); do grep -q 'eth peer .*version=68 client=\"EthereumJS' '$B_LOG' && exit 0; sleep 0.1; done; exit 1"
+# Liveness only (no latency bound): each new block reaches EthereumJS, and it
+# is the same block; the waits are bounded generously for loaded machines.
+for next in $((H + 1)) $((H + 2)); do
+    i=0; while [ $i -lt $((FOLLOW_PERIOD * 10 + 900)) ] && [ "$(num "$EJS_RPC")" -lt "$next" ]; do sleep 0.1; i=$((i + 1)); done
+    tx=$(printf '0x%x' "$next")
+    hj=$(block_hash "$EJS_RPC" "$tx")
+    if [ -n "$hj" ] && [ "$hj" = "$(block_hash "$B_RPC" "$tx")" ]; then
+        ok "EthereumJS follows: new block $next, sealed and announced by the dev node, is its block $next ($hj)"
+    else
+        not_ok "EthereumJS follows new block $next (it is at $(num "$EJS_RPC"), the dev node at $(num "$B_RPC"))"
+        grep -E 'sealed block|eth peer|announced' "$B_LOG" | cut -c1-120 | sed 's/^/#   /'
+        grep -E 'target|Imported|Executed|Synchron|ERROR|WARN' "$T_TMP/follow.log" | cut -c1-140 | sed 's/^/#   /'
+    fi
+done
 kill -TERM "$EJS_PID"; wait_exit "$EJS_PID" 15
 kill -TERM "$B_PID"; wait_exit "$B_PID" 15
+check "the dev node stops cleanly" test "$EXIT_CODE" -eq 0
 finish
