@@ -4,13 +4,14 @@
 ethdinclude_HEADERS += include/ethd/syncer.h
 
 ETH_PLUGIN_SRCS = plugins/eth/eth.c plugins/eth/eth_msg.c plugins/eth/eth_peerset.c \
-	plugins/eth/eth_serve.c plugins/eth/eth_announce.c plugins/eth/eth_rpc.c
+	plugins/eth/eth_serve.c plugins/eth/eth_announce.c plugins/eth/eth_rpc.c \
+	plugins/eth/txpool.c plugins/eth/eth_txrelay.c
 plugin_LTLIBRARIES += plugins/eth/eth.la
 plugins_eth_eth_la_SOURCES = $(ETH_PLUGIN_SRCS)
 plugins_eth_eth_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
 plugins_eth_eth_la_LDFLAGS = $(ETHD_MODULE_FLAGS)
 plugins_eth_eth_la_LIBADD = libethd.la $(LIBEVENT_LIBS) $(JANSSON_LIBS)
-noinst_HEADERS += plugins/eth/eth.h plugins/eth/eth_msg.h
+noinst_HEADERS += plugins/eth/eth.h plugins/eth/eth_msg.h plugins/eth/txpool.h
 
 # Message codecs: the plugin's codec file linked straight into the test.
 check_PROGRAMS += tests/unit/test_eth_msg

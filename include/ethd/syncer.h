@@ -20,11 +20,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 struct ethd_peer;
 
 #define ETHD_SYNCER_IFACE_V1 "syncer/1"
+#define ETHD_SYNCER_IFACE_V2 "syncer/2"
 #define ETHD_ETH_IFACE_V1 "eth/1"
+/* A les client publishes the same request table (struct ethd_eth_iface_v1)
+ * under this name, so one syncer fetches headers (and, on demand, bodies and
+ * receipts) from eth and les peers alike. Both sources call the syncer's
+ * syncer/1 hooks; a syncer that uses both asks each source's peer_head to
+ * learn which one a peer belongs to. */
+#define ETHD_LES_CLIENT_IFACE_V1 "les-client/1"
 
 /* A peer's chain head as it announced it. */
 #define ETHD_SYNC_NUMBER_UNKNOWN UINT64_MAX
@@ -51,6 +59,15 @@ struct ethd_syncer_iface_v1 {
     /* The peer left (after its last announcement; its pending eth/1 requests
      * have already been completed with ETHD_ECANCELED). */
     void (*peer_gone)(void *impl, struct ethd_peer *peer);
+};
+
+/* ---- syncer/2: syncer/1 plus per-peer figures ---- */
+struct ethd_syncer_iface_v2 {
+    struct ethd_syncer_iface_v1 v1;
+    /* The syncer's record of the peer (capacity, round trip, idle flags,
+     * ...) for admin_peers, shown under protocols.eth.sync (or the les
+     * equivalent). Caller frees (json_decref); NULL if it has none. */
+    json_t *(*peer_info)(void *impl, struct ethd_peer *peer);
 };
 
 /* ---- eth/1: what a syncer calls ---- */

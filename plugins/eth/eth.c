@@ -189,7 +189,6 @@ static int proto_connect(void *self, struct ethd_peer *peer)
 
 static int handle_message(struct eth_peer *ep, uint64_t code, const uint8_t *payload, size_t len)
 {
-    size_t n;
     switch (code) {
     case ETH_STATUS:
         return ETHD_EPROTO; /* a second Status */
@@ -198,19 +197,13 @@ static int handle_message(struct eth_peer *ep, uint64_t code, const uint8_t *pay
     case ETH_NEW_BLOCK:
         return ethd_eth_on_new_block(ep, payload, len);
     case ETH_TRANSACTIONS:
-        /* No transaction pool in this service yet: check the form, drop. */
-        return ethd_eth_txs_check(payload, len, &n);
-    case ETH_NEW_POOLED_TX_HASHES: {
-        struct ethd_eth_pooled_ann a;
-        return ethd_eth_pooled_ann_decode(ep->version, payload, len, &a);
-    }
+        return ethd_eth_on_transactions(ep, payload, len);
+    case ETH_NEW_POOLED_TX_HASHES:
+        return ethd_eth_on_pooled_ann(ep, payload, len);
     case ETH_GET_POOLED_TXS:
-        return ethd_eth_serve_empty(ep, ETH_POOLED_TXS, payload, len);
-    case ETH_POOLED_TXS: {
-        uint64_t id;
-        struct ethd_rlp_item list;
-        return ethd_eth_resp_decode(payload, len, &id, &list); /* never asked for: dropped */
-    }
+        return ethd_eth_serve_pooled(ep, payload, len);
+    case ETH_POOLED_TXS:
+        return ethd_eth_peer_deliver(ep, code, payload, len);
     case ETH_GET_BLOCK_HEADERS:
         return ethd_eth_serve_headers(ep, payload, len);
     case ETH_GET_BLOCK_BODIES:
@@ -395,7 +388,14 @@ static json_t *proto_peer_info(void *self, struct ethd_peer *peer)
         return NULL;
     if (!ep->active)
         return json_pack("{s:i, s:s}", "version", (int)ep->version, "status", "handshake");
-    return ethd_eth_head_json(&ep->head);
+    json_t *o = ethd_eth_head_json(&ep->head);
+    struct eth *eth = ep->eth;
+    if (o && eth->syncer2) {
+        json_t *sync = eth->syncer2->peer_info(eth->syncer_impl, peer);
+        if (sync)
+            json_object_set_new(o, "sync", sync);
+    }
+    return o;
 }
 
 const struct ethd_protocol ethd_eth_protocols[4] = {
@@ -482,8 +482,11 @@ static int eth_create(struct ethd_service_ctx *ctx, void **self)
     if (!rc)
         rc = ethd_secp_new(&eth->secp);
     if (!rc)
+        rc = ethd_eth_tx_create(eth, c);
+    if (!rc)
         rc = ethd_ctx_publish(ctx, ETHD_ETH_IFACE_V1, &ethd_eth_iface, eth);
     if (rc) {
+        ethd_eth_tx_destroy(eth);
         ethd_secp_free(eth->secp);
         free(eth);
         return rc;
@@ -508,9 +511,14 @@ static int eth_protocols(void *self, const struct ethd_protocol **out, size_t *n
 
 static int eth_apis(void *self, const struct ethd_api **out, size_t *n)
 {
-    (void)self;
-    *out = ethd_eth_apis;
-    *n = sizeof(ethd_eth_apis) / sizeof(*ethd_eth_apis);
+    struct eth *eth = self;
+    /* eth_rpc.c's namespaces, then eth_txrelay.c's (a second "eth" table). */
+    eth->apis[0] = ethd_eth_apis[0];
+    eth->apis[1] = ethd_eth_apis[1];
+    eth->apis[2] = ethd_eth_tx_apis[0];
+    eth->apis[3] = ethd_eth_tx_apis[1];
+    *out = eth->apis;
+    *n = 4;
     return 0;
 }
 
@@ -523,7 +531,12 @@ static int eth_start(void *self, struct ethd_p2p_server *srv)
     }
     const void *iface = NULL;
     void *impl = NULL;
-    if (ethd_ctx_lookup(eth->ctx, ETHD_SYNCER_IFACE_V1, &iface, &impl) == 0) {
+    /* syncer/2 starts with syncer/1: take the newer one when offered. */
+    if (ethd_ctx_lookup(eth->ctx, ETHD_SYNCER_IFACE_V2, &iface, &impl) == 0) {
+        eth->syncer2 = iface;
+        eth->syncer = &eth->syncer2->v1;
+        eth->syncer_impl = impl;
+    } else if (ethd_ctx_lookup(eth->ctx, ETHD_SYNCER_IFACE_V1, &iface, &impl) == 0) {
         eth->syncer = iface;
         eth->syncer_impl = impl;
     }
@@ -538,6 +551,8 @@ static int eth_start(void *self, struct ethd_p2p_server *srv)
     }
     eth->p2p = srv;
     int rc = ethd_eth_announce_start(eth);
+    if (!rc && (rc = ethd_eth_tx_start(eth)) != 0)
+        ethd_eth_announce_stop(eth);
     if (rc) {
         ethd_ctx_set_error(eth->ctx, "cannot subscribe to chain head events: %s",
                            ethd_strerror(rc));
@@ -565,8 +580,10 @@ static int eth_stop(void *self)
     eth->running = false;
     ethd_eth_cancel_all(eth); /* first: pending fetches end through their callbacks */
     ethd_eth_announce_stop(eth);
+    ethd_eth_tx_stop(eth);
     eth->p2p = NULL;
     eth->syncer = NULL;
+    eth->syncer2 = NULL;
     return 0;
 }
 
@@ -576,6 +593,7 @@ static void eth_destroy(void *self)
     while (eth->peers)
         ethd_eth_peer_free(eth->peers); /* only if the p2p server outlived us */
     ethd_eth_announce_stop(eth);
+    ethd_eth_tx_destroy(eth);
     ethd_secp_free(eth->secp);
     free(eth);
 }

@@ -9,6 +9,8 @@
  *   eth_announce.c block propagation out (NewBlock, NewBlockHashes,
  *                  BlockRangeUpdate) and in (import or hand-off to a syncer)
  *   eth_rpc.c      eth_ and net_version JSON-RPC methods
+ *   txpool.c       the transaction pool (txpool.h)
+ *   eth_txrelay.c  transaction exchange, eth_sendRawTransaction, txpool_status
  *
  * Everything runs on the loop thread. Non-static names start with ethd_eth_
  * (the plugin exports only its descriptor; the prefix keeps the project's
@@ -16,6 +18,7 @@
 #ifndef ETHD_PLUGIN_ETH_H
 #define ETHD_PLUGIN_ETH_H
 #include "eth_msg.h"
+#include "txpool.h"
 
 #include <ethd/chain.h>
 #include <ethd/ethd.h>
@@ -42,6 +45,13 @@ struct event;
 #define ETH_MAX_FETCHES 16                         /* announced blocks fetched at once */
 #define ETH_MAX_CATCHUP 64                         /* gap fetched without a syncer */
 #define ETH_MAX_ANNOUNCED 256                      /* NewBlockHashes entries looked at */
+#define ETH_KNOWN_TXS 8192                         /* per peer, tx hashes not to send back */
+#define ETH_TX_REQUESTED 8192                      /* recently fetched tx hashes */
+#define ETH_TX_QUEUE 4096                          /* new txs waiting for the broadcast */
+#define ETH_TX_ANN_PACK 256                        /* hashes per NewPooledTransactionHashes */
+#define ETH_TX_FETCH_MAX 256                       /* hashes per GetPooledTransactions */
+#define ETH_TX_SERVE_MAX 1024                      /* hashes looked up per request */
+#define ETH_TX_SCAN_BLOCKS 64                      /* new blocks scanned for included txs */
 
 struct eth_peer;
 struct eth_fetch; /* eth_announce.c: a block fetch after NewBlockHashes */
@@ -69,6 +79,7 @@ struct eth_peer {
     struct event *status_timer;
     struct ethd_sync_head head;
     struct ethd_known_set *known_blocks;
+    struct ethd_known_set *known_txs;
     struct eth_req *reqs;
     uint64_t range_sent_number, range_sent_ms; /* eth/69 BlockRangeUpdate */
     uint64_t served_headers, served_bodies, served_receipts;
@@ -81,6 +92,7 @@ struct eth {
     const struct ethd_chain_iface_v1 *chain; /* NULL until found */
     void *chain_impl;
     const struct ethd_syncer_iface_v1 *syncer; /* optional */
+    const struct ethd_syncer_iface_v2 *syncer2; /* when the syncer offers v2 */
     void *syncer_impl;
     struct ethd_p2p_server *p2p;        /* borrowed from start until stop */
     bool running;
@@ -112,6 +124,19 @@ struct eth {
     struct ethd_secp *secp;             /* sender recovery for RPC */
 
     uint64_t blocks_imported, blocks_announced;
+
+    /* transactions (eth_txrelay.c) */
+    struct ethd_txpool *txpool;
+    struct ethd_known_set *tx_requested;
+    uint8_t (*tx_queue)[32];
+    size_t n_tx_queue;
+    struct event *tx_flush;
+    uint64_t tx_sub;
+    bool tx_subscribed;
+    uint64_t tx_seen_head;
+    uint64_t txs_pooled, txs_refused, txs_broadcast, txs_included;
+
+    struct ethd_api apis[4];            /* eth_rpc.c's and eth_txrelay.c's */
 };
 
 /* eth.c */
@@ -141,6 +166,9 @@ int ethd_eth_request_headers(struct eth *eth, struct eth_peer *ep,
 int ethd_eth_request_bodies(struct eth *eth, struct eth_peer *ep, const uint8_t (*hashes)[32],
                             size_t n, uint64_t timeout_ms, ethd_eth_reply_fn fn, void *arg,
                             uint64_t *id);
+int ethd_eth_request_pooled_txs(struct eth *eth, struct eth_peer *ep, const uint8_t (*hashes)[32],
+                                size_t n, uint64_t timeout_ms, ethd_eth_reply_fn fn, void *arg,
+                                uint64_t *id);
 void ethd_eth_cancel_all(struct eth *eth);
 extern const struct ethd_eth_iface_v1 ethd_eth_iface;
 json_t *ethd_eth_head_json(const struct ethd_sync_head *h);
@@ -162,6 +190,21 @@ void ethd_eth_announce_stop(struct eth *eth);
 int ethd_eth_on_new_block(struct eth_peer *ep, const uint8_t *payload, size_t len);
 int ethd_eth_on_new_block_hashes(struct eth_peer *ep, const uint8_t *payload, size_t len);
 int ethd_eth_on_range_update(struct eth_peer *ep, const uint8_t *payload, size_t len);
+size_t ethd_eth_ceil_sqrt(size_t n);
+
+/* eth_txrelay.c */
+/* Read the txpool settings and make the pool; 0 or an error (config errors
+ * through ethd_conf_fail). */
+int ethd_eth_tx_create(struct eth *eth, const struct ethd_conf *c);
+int ethd_eth_tx_start(struct eth *eth);
+void ethd_eth_tx_stop(struct eth *eth);
+void ethd_eth_tx_destroy(struct eth *eth);
+int ethd_eth_on_transactions(struct eth_peer *ep, const uint8_t *payload, size_t len);
+int ethd_eth_on_pooled_ann(struct eth_peer *ep, const uint8_t *payload, size_t len);
+int ethd_eth_serve_pooled(struct eth_peer *ep, const uint8_t *payload, size_t len);
+/* Announce the pool to a peer that just completed Status. */
+void ethd_eth_tx_new_peer(struct eth_peer *ep);
+extern const struct ethd_api ethd_eth_tx_apis[2];
 
 /* eth_rpc.c */
 extern const struct ethd_api ethd_eth_apis[2];

@@ -323,7 +323,7 @@ int ethd_eth_on_range_update(struct eth_peer *ep, const uint8_t *payload, size_t
 
 /* ---- announcing ---- */
 
-static size_t ceil_sqrt(size_t n)
+size_t ethd_eth_ceil_sqrt(size_t n)
 {
     size_t k = 0;
     while (k * k < n)
@@ -355,7 +355,7 @@ static void announce_block(struct eth *eth, const struct ethd_chain_head *b)
     /* A random rotation picks which peers get the whole block. */
     uint32_t r = 0;
     ethd_random_bytes(&r, sizeof(r));
-    size_t start = r % n, full = ceil_sqrt(n);
+    size_t start = r % n, full = ethd_eth_ceil_sqrt(n);
     for (size_t k = 0; k < n; k++) {
         struct eth_peer *ep = targets[(start + k) % n];
         ethd_known_set_add(ep->known_blocks, b->hash);

@@ -16,7 +16,9 @@ int ethd_eth_peer_new(struct eth *eth, struct ethd_peer *peer, const struct ethd
     struct eth_peer *ep = calloc(1, sizeof(*ep));
     if (!ep)
         return ETHD_ENOMEM;
-    if (ethd_known_set_new((size_t)eth->known_blocks, &ep->known_blocks)) {
+    if (ethd_known_set_new((size_t)eth->known_blocks, &ep->known_blocks) ||
+        ethd_known_set_new(ETH_KNOWN_TXS, &ep->known_txs)) {
+        ethd_known_set_free(ep->known_blocks);
         free(ep);
         return ETHD_ENOMEM;
     }
@@ -99,6 +101,7 @@ void ethd_eth_peer_free(struct eth_peer *ep)
     if (ep->next)
         ep->next->prev = ep->prev;
     ethd_known_set_free(ep->known_blocks);
+    ethd_known_set_free(ep->known_txs);
     free(ep);
 }
 
@@ -122,6 +125,7 @@ void ethd_eth_peer_activate(struct eth_peer *ep)
               eth->n_active);
     if (eth->syncer && eth->syncer->new_peer)
         eth->syncer->new_peer(eth->syncer_impl, ep->peer, &ep->head);
+    ethd_eth_tx_new_peer(ep);
 }
 
 void ethd_eth_peer_set_head(struct eth_peer *ep, const uint8_t hash[32], uint64_t number,
@@ -257,6 +261,13 @@ static int request_hashes(struct eth *eth, struct eth_peer *ep, uint64_t code,
     if (!rc && id)
         *id = rid;
     return rc;
+}
+
+int ethd_eth_request_pooled_txs(struct eth *eth, struct eth_peer *ep, const uint8_t (*hashes)[32],
+                                size_t n, uint64_t timeout_ms, ethd_eth_reply_fn fn, void *arg,
+                                uint64_t *id)
+{
+    return request_hashes(eth, ep, ETH_GET_POOLED_TXS, hashes, n, timeout_ms, fn, arg, id);
 }
 
 int ethd_eth_request_bodies(struct eth *eth, struct eth_peer *ep, const uint8_t (*hashes)[32],

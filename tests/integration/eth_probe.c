@@ -560,6 +560,14 @@ static void print_other(struct probe *pr, uint64_t code, const struct ethd_buf *
             out("{\"ev\":\"rangeupdate\",\"earliest\":%llu,\"latest\":%llu,\"hash\":\"%s\"}",
                 (unsigned long long)e, (unsigned long long)la, h);
         }
+    } else if (b->len <= 4096) {
+        /* Small enough to show whole (transaction messages, empty answers). */
+        char *hx = malloc(b->len * 2 + 1);
+        if (hx)
+            ethd_hex_encode_bare(b->data, b->len, hx);
+        out("{\"ev\":\"msg\",\"code\":%llu,\"len\":%zu,\"hex\":\"%s\"}",
+            (unsigned long long)c, b->len, hx ? hx : "");
+        free(hx);
     } else {
         out("{\"ev\":\"msg\",\"code\":%llu,\"len\":%zu}", (unsigned long long)c, b->len);
     }

@@ -145,7 +145,7 @@ check "GetReceipts eth/69 form: [type, status, gas, logs] (4 fields, no bloom)" 
 check "GetReceipts eth/69 answer is smaller than eth/68's (no blooms)" \
     test "$(ev rc69 '.ev == "receipts"' | jq .bytes)" -lt "$(ev rc68 '.ev == "receipts"' | jq .bytes)"
 probe pool --caps 68 raw 0x09 "e5820457e1a0$(printf 'ab%.0s' $(seq 32))" listen 1
-check "GetPooledTransactions: answered (no pool: an empty list), peer kept" \
+check "GetPooledTransactions of an unknown hash: answered with an empty list, peer kept" \
     has pool '.ev == "msg" and .code == 10'
 
 # ---- peer_info / node_info while a probe is connected ----

@@ -1,0 +1,1 @@
+# downloader fragment (filled in by its own change).

@@ -1,0 +1,1 @@
+# les fragment (filled in by its own change).

@@ -1,0 +1,1 @@
+# synctest fragment (filled in by its own change).
