@@ -306,6 +306,15 @@ int ethd_node_load_plugins(struct ethd_node *node, char *err, size_t errlen)
             return ETHD_ENOTFOUND;
         }
     }
+    /* A service type nobody configured does nothing: say so, since loading
+     * a plugin without a services entry is an easy mistake. */
+    for (size_t t = 0; t < node->registry.n; t++) {
+        const char *name = node->registry.types[t].ops->name;
+        if (!node->services || !ethd_conf_get(node->services, name))
+            ETHD_WARN(node->log, "service not configured",
+                      "service=%s plugin=%s hint=\"add services.%s (e.g. %s: {}) to run it\"",
+                      name, node->registry.types[t].plugin, name, name);
+    }
     return 0;
 }
 

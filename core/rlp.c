@@ -16,6 +16,7 @@
 #include <ethd/error.h>
 #include <ethd/rlp.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- sizes */
@@ -348,6 +349,32 @@ int ethd_rlp_list_count(const struct ethd_rlp_item *list, size_t *count)
         n++;
     }
     *count = n;
+    return 0;
+}
+
+int ethd_rlp_decode_array(const struct ethd_rlp_item *list, size_t elem_size, ethd_rlp_elem_fn fn,
+                          void *arg, void **out, size_t *n)
+{
+    size_t count;
+    *out = NULL;
+    *n = 0;
+    int rc = ethd_rlp_list_count(list, &count);
+    if (rc || count == 0)
+        return rc;
+    uint8_t *arr = calloc(count, elem_size);
+    if (!arr)
+        return ETHD_ENOMEM;
+    *out = arr;
+    struct ethd_rlp_iter it;
+    struct ethd_rlp_item item;
+    ethd_rlp_iter_init(&it, list);
+    for (size_t i = 0; i < count; i++) {
+        if ((rc = ethd_rlp_iter_next(&it, &item)) != 0)
+            return rc;
+        (*n)++;
+        if ((rc = fn(&item, arr + i * elem_size, arg)) != 0)
+            return rc;
+    }
     return 0;
 }
 

@@ -49,88 +49,66 @@ static int tx_view(const struct ethd_rlp_item *it, struct ethd_trie_item *v)
     return 0;
 }
 
+static int tx_elem(const struct ethd_rlp_item *it, void *elem, void *arg)
+{
+    (void)arg;
+    return tx_view(it, elem);
+}
+
 static int decode_txs(const struct ethd_rlp_item *list, struct ethd_body *b)
 {
-    struct ethd_rlp_iter iter;
-    struct ethd_rlp_item it;
-    size_t n;
-    int rc;
+    void *arr;
+    int rc = ethd_rlp_decode_array(list, sizeof *b->txs, tx_elem, NULL, &arr, &b->n_txs);
+    b->txs = arr;
+    return rc;
+}
 
-    if ((rc = ethd_rlp_list_count(list, &n)) != 0)
-        return rc;
-    if (n == 0)
-        return 0;
-    b->txs = calloc(n, sizeof *b->txs);
-    if (!b->txs)
-        return ETHD_ENOMEM;
-    ethd_rlp_iter_init(&iter, list);
-    for (size_t i = 0; i < n; i++) {
-        if ((rc = ethd_rlp_iter_next(&iter, &it)) != 0 || (rc = tx_view(&it, &b->txs[i])) != 0)
-            return rc;
-        b->n_txs++;
-    }
-    return 0;
+static int uncle_elem(const struct ethd_rlp_item *it, void *elem, void *arg)
+{
+    (void)arg;
+    return ethd_header_decode_item(it, elem);
 }
 
 static int decode_uncles(const struct ethd_rlp_item *list, struct ethd_body *b)
 {
-    struct ethd_rlp_iter iter;
-    struct ethd_rlp_item it;
-    size_t n;
-    int rc;
-
-    if ((rc = ethd_rlp_list_count(list, &n)) != 0)
-        return rc;
-    if (n == 0)
-        return 0;
-    b->uncles = calloc(n, sizeof *b->uncles);
-    if (!b->uncles)
-        return ETHD_ENOMEM;
-    ethd_rlp_iter_init(&iter, list);
-    for (size_t i = 0; i < n; i++) {
-        if ((rc = ethd_rlp_iter_next(&iter, &it)) != 0 ||
-            (rc = ethd_header_decode_item(&it, &b->uncles[i])) != 0)
-            return rc;
-        b->n_uncles++;
-    }
-    return 0;
+    void *arr;
+    int rc =
+        ethd_rlp_decode_array(list, sizeof *b->uncles, uncle_elem, NULL, &arr, &b->n_uncles);
+    b->uncles = arr;
+    return rc;
 }
 
 /* withdrawal = [index, validatorIndex, address, amount] (EIP-4895) */
+static int withdrawal_elem(const struct ethd_rlp_item *it, void *elem, void *arg)
+{
+    struct ethd_withdrawal *w = elem;
+    struct ethd_rlp_iter fit;
+    struct ethd_rlp_item f[4];
+    int rc;
+    (void)arg;
+    if ((rc = ethd_rlp_iter_init(&fit, it)) != 0)
+        return rc;
+    for (int k = 0; k < 4; k++)
+        if (ethd_rlp_iter_next(&fit, &f[k]))
+            return ETHD_EINVAL;
+    if (ethd_rlp_iter_more(&fit))
+        return ETHD_EINVAL;
+    if ((rc = ethd_rlp_get_uint64(&f[0], &w->index)) ||
+        (rc = ethd_rlp_get_uint64(&f[1], &w->validator)) ||
+        (rc = ethd_rlp_get_fixed(&f[2], w->address, 20)) ||
+        (rc = ethd_rlp_get_uint64(&f[3], &w->amount)))
+        return rc;
+    return 0;
+}
+
 static int decode_withdrawals(const struct ethd_rlp_item *list, struct ethd_body *b)
 {
-    struct ethd_rlp_iter iter, fit;
-    struct ethd_rlp_item it, f[4];
-    size_t n;
-    int rc;
-
     b->has_withdrawals = true;
-    if ((rc = ethd_rlp_list_count(list, &n)) != 0)
-        return rc;
-    if (n == 0)
-        return 0;
-    b->withdrawals = calloc(n, sizeof *b->withdrawals);
-    if (!b->withdrawals)
-        return ETHD_ENOMEM;
-    ethd_rlp_iter_init(&iter, list);
-    for (size_t i = 0; i < n; i++) {
-        struct ethd_withdrawal *w = &b->withdrawals[i];
-        if ((rc = ethd_rlp_iter_next(&iter, &it)) != 0 ||
-            (rc = ethd_rlp_iter_init(&fit, &it)) != 0)
-            return rc;
-        for (int k = 0; k < 4; k++)
-            if (ethd_rlp_iter_next(&fit, &f[k]))
-                return ETHD_EINVAL;
-        if (ethd_rlp_iter_more(&fit))
-            return ETHD_EINVAL;
-        if ((rc = ethd_rlp_get_uint64(&f[0], &w->index)) ||
-            (rc = ethd_rlp_get_uint64(&f[1], &w->validator)) ||
-            (rc = ethd_rlp_get_fixed(&f[2], w->address, 20)) ||
-            (rc = ethd_rlp_get_uint64(&f[3], &w->amount)))
-            return rc;
-        b->n_withdrawals++;
-    }
-    return 0;
+    void *arr;
+    int rc = ethd_rlp_decode_array(list, sizeof *b->withdrawals, withdrawal_elem, NULL, &arr,
+                                   &b->n_withdrawals);
+    b->withdrawals = arr;
+    return rc;
 }
 
 /* The body fields from an iterator positioned at the transactions list. */

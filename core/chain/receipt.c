@@ -101,29 +101,18 @@ static int decode_log(const struct ethd_rlp_item *it, struct ethd_log *log)
     return 0;
 }
 
+static int log_elem(const struct ethd_rlp_item *it, void *elem, void *arg)
+{
+    (void)arg;
+    return decode_log(it, elem);
+}
+
 static int decode_logs(const struct ethd_rlp_item *list, struct ethd_receipt *r)
 {
-    struct ethd_rlp_iter iter;
-    struct ethd_rlp_item it;
-    size_t n;
-    int rc;
-
-    if ((rc = ethd_rlp_list_count(list, &n)) != 0)
-        return rc;
-    if (n == 0)
-        return 0;
-    r->logs = calloc(n, sizeof *r->logs);
-    if (!r->logs)
-        return ETHD_ENOMEM;
-    ethd_rlp_iter_init(&iter, list);
-    for (size_t i = 0; i < n; i++) {
-        if ((rc = ethd_rlp_iter_next(&iter, &it)) != 0)
-            return rc;
-        r->n_logs++; /* counted before decoding so a partial log is freed */
-        if ((rc = decode_log(&it, &r->logs[i])) != 0)
-            return rc;
-    }
-    return 0;
+    void *arr;
+    int rc = ethd_rlp_decode_array(list, sizeof *r->logs, log_elem, NULL, &arr, &r->n_logs);
+    r->logs = arr;
+    return rc;
 }
 
 /* post-state-or-status: 32 bytes (pre-Byzantium root) or 0 / 1 (EIP-658). */

@@ -1006,6 +1006,40 @@ static int run_finish(struct ethd_chain *c, struct txn *t, struct ethd_chain_ins
     return 0;
 }
 
+/* Start an insert: take the chain lock, open the write batch, and recover
+ * the clique signers of the run on all threads. On failure the lock is not
+ * held and res says why. */
+static int txn_begin(struct txn *t, const struct ethd_header *const *hs,
+                     const uint8_t (*hashes)[32], size_t n, struct ethd_chain_insert_result *res)
+{
+    struct ethd_chain *c = t->c;
+    pthread_mutex_lock(&c->mu);
+    int rc = ethd_batch_new(c->st, &t->b);
+    if (rc) {
+        pthread_mutex_unlock(&c->mu);
+        res_fail(res, rc, 0, NULL, "storage error: %s", ethd_strerror(rc));
+        return rc;
+    }
+    prerecover(c, hs, hashes, n);
+    return 0;
+}
+
+/* End an insert begun by txn_begin: commit what was added, release the
+ * lock, announce a new head. Returns the commit's error, else item_rc. */
+static int txn_end(struct txn *t, struct ethd_chain_insert_result *res, int item_rc)
+{
+    struct ethd_chain *c = t->c;
+    bool reorg;
+    uint64_t ancestor;
+    int rc = run_finish(c, t, res, &reorg, &ancestor);
+    pthread_mutex_unlock(&c->mu);
+    if (!rc)
+        rc = item_rc;
+    if (res->head_changed)
+        announce(c, reorg, ancestor);
+    return rc;
+}
+
 int ethd_chain_insert_headers(struct ethd_chain *c, const struct ethd_header *headers, size_t n,
                               struct ethd_chain_insert_result *res)
 {
@@ -1017,7 +1051,7 @@ int ethd_chain_insert_headers(struct ethd_chain *c, const struct ethd_header *he
     uint8_t(*hashes)[32] = malloc((n ? n : 1) * 32);
     size_t *offs = malloc((n + 1) * sizeof(size_t));
     struct ethd_buf raws = ETHD_BUF_INIT;
-    const struct ethd_header **hp = malloc((n ? n : 1) * sizeof(*hp));
+    const struct ethd_header **hp = calloc(n ? n : 1, sizeof(*hp));
     int rc = hashes && offs && hp ? 0 : ETHD_ENOMEM;
     if (offs)
         offs[0] = 0;
@@ -1032,13 +1066,8 @@ int ethd_chain_insert_headers(struct ethd_chain *c, const struct ethd_header *he
         res_fail(res, rc, 0, NULL, "cannot encode the headers: %s", ethd_strerror(rc));
         goto out;
     }
-    pthread_mutex_lock(&c->mu);
-    if ((rc = ethd_batch_new(c->st, &t.b))) {
-        pthread_mutex_unlock(&c->mu);
-        res_fail(res, rc, 0, NULL, "storage error: %s", ethd_strerror(rc));
+    if ((rc = txn_begin(&t, hp, (const uint8_t(*)[32])hashes, n, res)))
         goto out;
-    }
-    prerecover(c, hp, (const uint8_t(*)[32])hashes, n);
     int item_rc = 0;
     for (size_t i = 0; i < n; i++) {
         struct pend *p;
@@ -1049,14 +1078,7 @@ int ethd_chain_insert_headers(struct ethd_chain *c, const struct ethd_header *he
         res->n_done++;
         res->n_new += t.n > before && p->is_new;
     }
-    bool reorg;
-    uint64_t ancestor;
-    rc = run_finish(c, &t, res, &reorg, &ancestor);
-    pthread_mutex_unlock(&c->mu);
-    if (!rc)
-        rc = item_rc;
-    if (res->head_changed)
-        announce(c, reorg, ancestor);
+    rc = txn_end(&t, res, item_rc);
 out:
     txn_free(&t);
     ethd_buf_free(&raws);
@@ -1144,7 +1166,7 @@ int ethd_chain_insert_blocks(struct ethd_chain *c, const struct ethd_block *bloc
     res_init(res);
     struct txn t = {.c = c};
     uint8_t(*hashes)[32] = malloc((n ? n : 1) * 32);
-    const struct ethd_header **hp = malloc((n ? n : 1) * sizeof(*hp));
+    const struct ethd_header **hp = calloc(n ? n : 1, sizeof(*hp));
     struct ethd_buf hraw = ETHD_BUF_INIT, braw = ETHD_BUF_INIT;
     int rc = hashes && hp ? 0 : ETHD_ENOMEM;
     for (size_t i = 0; i < n && !rc; i++) {
@@ -1158,13 +1180,8 @@ int ethd_chain_insert_blocks(struct ethd_chain *c, const struct ethd_block *bloc
         res_fail(res, rc, 0, NULL, "cannot hash the headers: %s", ethd_strerror(rc));
         goto out;
     }
-    pthread_mutex_lock(&c->mu);
-    if ((rc = ethd_batch_new(c->st, &t.b))) {
-        pthread_mutex_unlock(&c->mu);
-        res_fail(res, rc, 0, NULL, "storage error: %s", ethd_strerror(rc));
+    if ((rc = txn_begin(&t, hp, (const uint8_t(*)[32])hashes, n, res)))
         goto out;
-    }
-    prerecover(c, hp, (const uint8_t(*)[32])hashes, n);
     int item_rc = 0;
     for (size_t i = 0; i < n; i++) {
         const struct ethd_block *b = &blocks[i];
@@ -1242,14 +1259,7 @@ int ethd_chain_insert_blocks(struct ethd_chain *c, const struct ethd_block *bloc
         res->n_done++;
         res->n_new++;
     }
-    bool reorg;
-    uint64_t ancestor;
-    rc = run_finish(c, &t, res, &reorg, &ancestor);
-    pthread_mutex_unlock(&c->mu);
-    if (!rc)
-        rc = item_rc;
-    if (res->head_changed)
-        announce(c, reorg, ancestor);
+    rc = txn_end(&t, res, item_rc);
 out:
     txn_free(&t);
     ethd_buf_free(&hraw);

@@ -69,6 +69,17 @@ int ethd_rlp_iter_next(struct ethd_rlp_iter *it, struct ethd_rlp_item *out);
 /* Number of items in a list (ETHD_ETYPE for a string). */
 int ethd_rlp_list_count(const struct ethd_rlp_item *list, size_t *count);
 
+/* Decode a list into a new array of its items: *out gets calloc(count,
+ * elem_size) (NULL for an empty list; the caller frees it), and fn(item,
+ * element, arg) fills each element in order. *n counts the elements fn was
+ * called on, the failed one included, so the caller's element cleanup can
+ * release whatever a failing fn left behind (fn must leave an element it
+ * fails on safe to clean up). Returns 0, the first fn error, ETHD_ETYPE
+ * for a string, ETHD_ENOMEM. */
+typedef int (*ethd_rlp_elem_fn)(const struct ethd_rlp_item *item, void *elem, void *arg);
+int ethd_rlp_decode_array(const struct ethd_rlp_item *list, size_t elem_size, ethd_rlp_elem_fn fn,
+                          void *arg, void **out, size_t *n);
+
 /* Typed readers (ETHD_ETYPE when the item is of the other kind). */
 int ethd_rlp_get_bytes(const struct ethd_rlp_item *it, const uint8_t **p, size_t *len);
 /* String of exactly n bytes, copied to out (ETHD_EINVAL on another length). */

@@ -11,8 +11,8 @@ fi
 ok "default node starts (RPC on 127.0.0.1:$NODE_PORT)"
 P=$NODE_PORT; A=$NODE_PID; ALOG=$NODE_LOG
 
-check "rpc_modules lists admin, clique, eth, ethd, example, net, rpc, web3" \
-    test "$(call $P rpc_modules | jq -c 'keys')" = '["admin","clique","eth","ethd","example","net","rpc","web3"]'
+check "rpc_modules lists admin, clique, eth, ethd, example, net, rpc, txpool, web3" \
+    test "$(call $P rpc_modules | jq -c 'keys')" = '["admin","clique","eth","ethd","example","net","rpc","txpool","web3"]'
 check "the default runs the dev chain: the clique-sealer seals with the dev key" \
     test "$(call $P clique_sealerStatus | jq -r '[.state, .signer] | join(",")')" = "sealing,0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
 check "... on chain id 1337 (eth_chainId)" test "$(call $P eth_chainId)" = '"0x539"'

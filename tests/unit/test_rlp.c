@@ -911,6 +911,50 @@ END_TEST
 
 /* --------------------------------------------------------------- buffer */
 
+/* ethd_rlp_decode_array: [1, 2, 3] into uint64s; a failing element is
+ * counted so the caller can clean it up; empty list; a string. */
+static int u64_elem(const struct ethd_rlp_item *it, void *elem, void *arg)
+{
+    int *calls = arg;
+    (*calls)++;
+    return ethd_rlp_get_uint64(it, elem);
+}
+
+START_TEST(test_decode_array)
+{
+    static const uint8_t ok[] = {0xc3, 0x01, 0x02, 0x03};
+    static const uint8_t bad[] = {0xc4, 0x01, 0xc1, 0x02, 0x03}; /* [1, [2], 3] */
+    static const uint8_t empty[] = {0xc0};
+    static const uint8_t str[] = {0x83, 'a', 'b', 'c'};
+    struct ethd_rlp_item l;
+    void *arr;
+    size_t n;
+    int calls = 0;
+    ck_assert_int_eq(ethd_rlp_decode(ok, sizeof(ok), &l), 0);
+    ck_assert_int_eq(ethd_rlp_decode_array(&l, sizeof(uint64_t), u64_elem, &calls, &arr, &n), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(calls, 3);
+    uint64_t *v = arr;
+    ck_assert(v[0] == 1 && v[1] == 2 && v[2] == 3);
+    free(arr);
+    calls = 0;
+    ck_assert_int_eq(ethd_rlp_decode(bad, sizeof(bad), &l), 0);
+    ck_assert_int_eq(ethd_rlp_decode_array(&l, sizeof(uint64_t), u64_elem, &calls, &arr, &n),
+                     ETHD_ETYPE);
+    ck_assert_uint_eq(n, 2); /* the failed element is counted */
+    ck_assert_int_eq(calls, 2);
+    ck_assert_ptr_nonnull(arr);
+    free(arr);
+    ck_assert_int_eq(ethd_rlp_decode(empty, sizeof(empty), &l), 0);
+    ck_assert_int_eq(ethd_rlp_decode_array(&l, 8, u64_elem, &calls, &arr, &n), 0);
+    ck_assert_ptr_null(arr);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(ethd_rlp_decode(str, sizeof(str), &l), 0);
+    ck_assert_int_eq(ethd_rlp_decode_array(&l, 8, u64_elem, &calls, &arr, &n), ETHD_ETYPE);
+    ck_assert_ptr_null(arr);
+}
+END_TEST
+
 START_TEST(test_buf)
 {
     struct ethd_buf b = ETHD_BUF_INIT;
@@ -992,6 +1036,7 @@ static Suite *rlp_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("buf");
     tcase_add_test(tc, test_buf);
+    tcase_add_test(tc, test_decode_array);
     suite_add_tcase(s, tc);
     return s;
 }
