@@ -153,6 +153,12 @@ static int read_config(struct ethd_node *node, char *err, size_t errlen)
         TRY_CONF(-1);
     }
     TRY_CONF(ethd_conf_uint(sec, "max_batch", 1, 100000, 1000, &node->rpc_max_batch));
+    TRY_CONF(ethd_conf_duration(sec, "call_timeout", 30000, &node->rpc_call_timeout_ms));
+    if (node->rpc_call_timeout_ms < 100 || node->rpc_call_timeout_ms > 3600000) {
+        ethd_conf_fail(ethd_conf_get(sec, "call_timeout"),
+                       "rpc.call_timeout must be between 100ms and 1h");
+        TRY_CONF(-1);
+    }
     const struct ethd_conf *ns;
     TRY_CONF(ethd_conf_list(sec, "namespaces", &ns));
     if (read_string_list(conf, ns, err, errlen))
@@ -730,6 +736,7 @@ int ethd_node_start(struct ethd_node *node, char *err, size_t errlen)
             .port = node->rpc_port,
             .max_body = (size_t)node->rpc_max_body,
             .max_batch = (size_t)node->rpc_max_batch,
+            .call_timeout_ms = node->rpc_call_timeout_ms,
             .namespaces = (const char *const *)node->rpc_namespaces,
             .n_namespaces = node->n_rpc_namespaces,
             .log = node->log,

@@ -64,7 +64,7 @@ struct ethd_node {
     bool rpc_enabled;
     const char *rpc_host;
     uint16_t rpc_port;
-    uint64_t rpc_max_body, rpc_max_batch;
+    uint64_t rpc_max_body, rpc_max_batch, rpc_call_timeout_ms;
     char **rpc_namespaces;
     size_t n_rpc_namespaces;
     bool p2p_enabled;

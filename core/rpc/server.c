@@ -66,6 +66,7 @@
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_MAX_BODY ((size_t)5 << 20)
 #define DEFAULT_MAX_BATCH 1000
+#define DEFAULT_CALL_TIMEOUT_MS 30000
 #define MAX_HEADERS 16384 /* request line + headers */
 #define CONN_TIMEOUT_S 30
 #define LISTEN_BACKLOG 128
@@ -97,6 +98,7 @@ struct ethd_rpc_server {
     char *host;
     uint16_t port;
     size_t max_body, max_batch;
+    uint64_t call_timeout_ms;
     char **namespaces; /* allow-list; NULL = all */
     size_t n_namespaces;
     const struct ethd_logger *log;
@@ -133,6 +135,7 @@ struct req {
     bool batch, dead;
     size_t n;
     struct item *items;
+    struct event *timer; /* armed while async items are pending */
 };
 
 struct ethd_rpc_call {
@@ -544,6 +547,8 @@ int ethd_rpc_server_new(struct event_base *base, const struct ethd_rpc_server_op
     srv->port = opts ? opts->port : 0;
     srv->max_body = opts && opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
     srv->max_batch = opts && opts->max_batch ? opts->max_batch : DEFAULT_MAX_BATCH;
+    srv->call_timeout_ms =
+        opts && opts->call_timeout_ms ? opts->call_timeout_ms : DEFAULT_CALL_TIMEOUT_MS;
     srv->log = opts ? opts->log : NULL;
     int rc = srv->host ? 0 : ETHD_ENOMEM;
     if (rc == 0 && opts && opts->namespaces) {
@@ -606,12 +611,21 @@ static void req_unref(struct req *r)
     free(r);
 }
 
+static void req_stop_timer(struct req *r)
+{
+    if (r->timer) {
+        event_free(r->timer);
+        r->timer = NULL;
+    }
+}
+
 /* Drop a request whose answer can no longer be delivered. */
 static void req_kill(struct req *r)
 {
     if (r->dead)
         return;
     r->dead = true;
+    req_stop_timer(r);
     req_unlink(r);
     req_unref(r); /* the pipeline's reference */
 }
@@ -646,6 +660,7 @@ static void req_finish(struct req *r)
     struct evhttp_request *http = r->http;
     r->http = NULL;
     r->dead = true;
+    req_stop_timer(r);
     req_unlink(r);
     if (http) {
         struct evhttp_connection *conn = evhttp_request_get_connection(http);
@@ -679,6 +694,34 @@ static void item_answered(struct req *r)
 {
     if (--r->outstanding == 0 && !r->dead)
         req_finish(r);
+}
+
+/* Async items still unanswered after call_timeout get -32000; their calls'
+ * later ethd_rpc_call_done finds them answered and only frees. */
+static void on_call_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct req *r = arg;
+    (void)fd;
+    (void)what;
+    if (r->dead)
+        return;
+    ETHD_WARN(r->srv->log, "rpc call timed out", "pending=%zu timeout_ms=%llu",
+              r->outstanding, (unsigned long long)r->srv->call_timeout_ms);
+    r->outstanding++; /* hold: finish once, after the loop */
+    for (size_t i = 0; i < r->n; i++) {
+        struct item *it = &r->items[i];
+        if (!it->pending)
+            continue;
+        it->pending = false;
+        if (it->id)
+            it->resp = error_respf(it->id, ETHD_RPC_SERVER_ERROR,
+                                   "the method did not answer within %llu ms",
+                                   (unsigned long long)r->srv->call_timeout_ms);
+        json_decref(it->id);
+        it->id = NULL;
+        r->outstanding--;
+    }
+    item_answered(r);
 }
 
 /* Validate one request object and run its method; the answer (if any) goes
@@ -897,6 +940,16 @@ static void req_process(struct req *r, const char *body, size_t len)
         run_item(r, 0, root);
     }
     json_decref(root);
+    /* Async calls left in flight: bound how long the client waits. */
+    if (r->outstanding > 1 && !r->dead && r->srv) {
+        r->timer = evtimer_new(r->srv->base, on_call_timeout, r);
+        struct timeval tv = {(time_t)(r->srv->call_timeout_ms / 1000),
+                             (suseconds_t)(r->srv->call_timeout_ms % 1000) * 1000};
+        if (r->timer && evtimer_add(r->timer, &tv)) {
+            event_free(r->timer);
+            r->timer = NULL;
+        }
+    }
     item_answered(r);
 }
 

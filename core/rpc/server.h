@@ -18,6 +18,7 @@ struct ethd_rpc_server_opts {
     uint16_t port;                   /* 0 = pick a free port (see ethd_rpc_server_port) */
     size_t max_body;                 /* request body limit in bytes; 0 = 5 MiB */
     size_t max_batch;                /* items per batch; 0 = 1000 */
+    uint64_t call_timeout_ms;        /* async methods answer by then or get -32000; 0 = 30 s */
     const char *const *namespaces;   /* allow-list; NULL = every registered namespace */
     size_t n_namespaces;
     const struct ethd_logger *log;   /* borrowed; may be NULL */

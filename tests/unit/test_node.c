@@ -280,6 +280,8 @@ START_TEST(bad_node_settings)
         {"rpc: {port: 70000}\n", "t.yaml:1:13:"},
         {"rpc: {port: eighty}\n", "t.yaml:1:13:"},
         {"rpc: {max_body: 12}\n", "rpc.max_body must be between"},
+        {"rpc: {call_timeout: 0s}\n", "rpc.call_timeout must be between"},
+        {"rpc: {call_timeout: soon}\n", "t.yaml:1:"},
         {"plugins: {load: example}\n", "t.yaml:1:"},
         {"plugins: {load: [[a]]}\n", "expected a string"},
         {"services: [a, b]\n", "t.yaml:1:"},

@@ -198,7 +198,7 @@ static const struct ethd_api secret_api = {"secret", "2.0", secret_methods, 1};
 
 static const char *const allowed_ns[] = {"test", "web3"};
 
-static void fx_init(struct fx *f, bool start)
+static void fx_init_timeout(struct fx *f, bool start, uint64_t call_timeout_ms)
 {
     memset(f, 0, sizeof(*f));
     f->base = event_base_new();
@@ -218,6 +218,7 @@ static void fx_init(struct fx *f, bool start)
         .namespaces = allowed_ns,
         .n_namespaces = 2,
         .log = f->lg,
+        .call_timeout_ms = call_timeout_ms,
     };
     ck_assert_int_eq(ethd_rpc_server_new(f->base, &o, &f->srv), 0);
     ck_assert_int_eq(ethd_rpc_server_add_api(f->srv, &test_api, f, "tester"), 0);
@@ -228,6 +229,11 @@ static void fx_init(struct fx *f, bool start)
         f->port = ethd_rpc_server_port(f->srv);
         ck_assert_uint_ne(f->port, 0);
     }
+}
+
+static void fx_init(struct fx *f, bool start)
+{
+    fx_init_timeout(f, start, 0);
 }
 
 static void fx_free(struct fx *f)
@@ -936,6 +942,39 @@ static int dispatch(struct fx *f, const char *body, struct dres *d)
     return ethd_rpc_server_dispatch(f->srv, body, strlen(body), on_done, d);
 }
 
+/* An async method that never answers: after call_timeout the client gets
+ * -32000 (the other items of its batch are answered normally), and the
+ * method's late answer is dropped. */
+START_TEST(test_async_timeout)
+{
+    struct fx f;
+    fx_init_timeout(&f, false, 200);
+    struct dres d = {0};
+    ck_assert_int_eq(dispatch(&f, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test_hold\"},"
+                                  "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"test_add\","
+                                  "\"params\":[1,2]}]", &d), 0);
+    ck_assert_int_eq(d.count, 0);
+    ck_assert_int_eq(f.n_held, 1);
+    pump_until(&f, &d.count, 1);
+    ck_assert(json_is_array(d.resp));
+    ck_assert_uint_eq(json_array_size(d.resp), 2);
+    json_t *held = json_array_get(d.resp, 0), *add = json_array_get(d.resp, 1);
+    assert_error(held, ETHD_RPC_SERVER_ERROR);
+    ck_assert_ptr_nonnull(strstr(err_msg(held), "did not answer within 200 ms"));
+    ck_assert_int_eq(json_integer_value(json_object_get(add, "result")), 3);
+    /* the late answer is dropped: no second done */
+    ethd_rpc_call_done(f.held[0], json_string("too late"), NULL);
+    ck_assert_int_eq(d.count, 1);
+    /* a held notification times out silently */
+    ck_assert_int_eq(dispatch(&f, "{\"jsonrpc\":\"2.0\",\"method\":\"test_hold\"}", &d), 0);
+    pump_until(&f, &d.count, 2);
+    ck_assert_ptr_null(d.resp);
+    ethd_rpc_call_done(f.held[1], json_string("too late"), NULL);
+    json_decref(d.resp);
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(test_dispatch)
 {
     struct fx f;
@@ -1363,6 +1402,7 @@ static Suite *rpc_suite(void)
     suite_add_tcase(s, a);
     TCase *d = tcase_create("dispatch");
     tcase_add_test(d, test_dispatch);
+    tcase_add_test(d, test_async_timeout);
     tcase_add_test(d, test_registration);
     tcase_add_test(d, test_no_allow_list);
     tcase_add_test(d, test_fail_helper);
