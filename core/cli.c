@@ -17,6 +17,17 @@ const char *ethd_cli_default_config(size_t *len)
     return ethd_default_config;
 }
 
+const char *ethd_cli_base_config(const struct ethd_cli *cli, size_t *len, const char **name)
+{
+    if (cli->mode && strcmp(cli->mode, "light") == 0) {
+        *name = "<embedded light config>";
+        *len = (size_t)ethd_light_config_len;
+        return ethd_light_config;
+    }
+    *name = "<embedded default>";
+    return ethd_cli_default_config(len);
+}
+
 const char *ethd_cli_usage(void)
 {
     return "Usage: ethd [OPTIONS] [COMMAND]\n"
@@ -44,7 +55,9 @@ const char *ethd_cli_usage(void)
            "      --log-level L     error, warn, info, debug or trace (log.level)\n"
            "      --log-file FILE   log to FILE instead of stderr (log.file)\n"
            "      --dev             run as a dev node (node.mode=dev)\n"
-           "      --light           run as a light node (node.mode=light)\n"
+           "      --light           run as a light node (node.mode=light); without -c,\n"
+           "                        the embedded etc/light.yaml (les-client +\n"
+           "                        downloader-light on the dev chain)\n"
            "      --full            run as a full node (node.mode=full)\n"
            "      --genesis FILE    geth genesis.json: the chain to run (chain.genesis),\n"
            "                        to init, or to import into an empty data dir\n"

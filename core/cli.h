@@ -46,6 +46,10 @@ int ethd_cli_apply(const struct ethd_cli *cli, struct ethd_conf *root, char *err
  * not the data symbol itself, so the executable never holds a copy-relocated
  * copy that goes stale when libethd is rebuilt with another default. */
 const char *ethd_cli_default_config(size_t *len);
+/* The configuration a run without -c starts from: etc/light.yaml for
+ * --light, else the embedded default (--dev and --full only set node.mode).
+ * Sets *name to how errors refer to it. */
+const char *ethd_cli_base_config(const struct ethd_cli *cli, size_t *len, const char **name);
 
 /* The --help text. */
 const char *ethd_cli_usage(void);

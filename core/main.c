@@ -103,10 +103,11 @@ int main(int argc, char **argv)
 
     struct ethd_conf *conf = NULL;
     size_t default_len;
-    const char *default_text = ethd_cli_default_config(&default_len);
+    const char *default_name;
+    const char *default_text = ethd_cli_base_config(&cli, &default_len, &default_name);
     int rc = cli.config
                  ? ethd_conf_load_file(cli.config, &conf, err, sizeof(err))
-                 : ethd_conf_load_string("<embedded default>", default_text, default_len, &conf, err,
+                 : ethd_conf_load_string(default_name, default_text, default_len, &conf, err,
                                          sizeof(err));
     if (rc == 0)
         rc = ethd_cli_apply(&cli, conf, err, sizeof(err));

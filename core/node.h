@@ -121,5 +121,7 @@ int ethd_node_api_register(struct ethd_node *node, char *err, size_t errlen);
 /* The embedded default configuration (etc/ethd.yaml), generated at build time. */
 extern const char ethd_default_config[];
 extern const unsigned long ethd_default_config_len;
+extern const char ethd_light_config[];
+extern const unsigned long ethd_light_config_len;
 
 #endif

@@ -7,15 +7,20 @@ noinst_HEADERS += core/conf.h core/rpc/server.h core/log.h core/bus.h core/versi
 EXTRA_DIST += include/ethd/version.h.in ethd-plugin.pc.in
 libethd_la_SOURCES += core/registry.c core/loader.c core/datadir.c core/node_api.c \
 	core/cli.c
-nodist_libethd_la_SOURCES = core/default_config.c
+nodist_libethd_la_SOURCES = core/default_config.c core/light_config.c
 noinst_HEADERS += core/registry.h core/loader.h core/datadir.h core/node.h core/cli.h
-BUILT_SOURCES = core/default_config.c
-CLEANFILES += core/default_config.c
+BUILT_SOURCES = core/default_config.c core/light_config.c
+CLEANFILES += core/default_config.c core/light_config.c
 
 # The embedded default configuration is etc/ethd.yaml, compiled in as a string.
 core/default_config.c: $(top_srcdir)/etc/ethd.yaml $(top_srcdir)/build-aux/embed.sh
 	@mkdir -p core
 	$(AM_V_GEN)$(SHELL) $(top_srcdir)/build-aux/embed.sh ethd_default_config $< > $@.tmp && mv $@.tmp $@
+
+# `ethd --light` without -c runs etc/light.yaml, compiled in the same way.
+core/light_config.c: $(top_srcdir)/etc/light.yaml $(top_srcdir)/build-aux/embed.sh
+	@mkdir -p core
+	$(AM_V_GEN)$(SHELL) $(top_srcdir)/build-aux/embed.sh ethd_light_config $< > $@.tmp && mv $@.tmp $@
 
 # The dev chain's genesis (etc/dev-genesis.json), compiled in: `chain.genesis:
 # dev` uses it, so the embedded default runs the dev chain from any directory.
