@@ -173,7 +173,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "ethd: %s\n", err);
             status = 2;
         } else {
-            printf("configuration OK: %s\n", cli.config ? cli.config : "<embedded default>");
+            printf("configuration OK: %s\n", cli.config ? cli.config : default_name);
         }
     } else {
         wake_fd = ethd_node_wake_fd(node);

@@ -37,7 +37,8 @@ struct ethd_peer;
 /* A peer's chain head as it announced it. */
 #define ETHD_SYNC_NUMBER_UNKNOWN UINT64_MAX
 struct ethd_sync_head {
-    uint32_t version;   /* negotiated eth version (66..69) */
+    uint32_t version;   /* negotiated eth version (66..69); les version (2..4) for a
+                         * les-client/1 peer */
     uint8_t hash[32];   /* head block hash */
     uint64_t number;    /* ETHD_SYNC_NUMBER_UNKNOWN until announced (eth/66-68 Status has none) */
     bool has_td;        /* eth/66-68: the total difficulty is known */

@@ -62,4 +62,13 @@ if start_node ns -c "$T_TMP/ns.yaml"; then
 else
     not_ok "node with an allow-list starts"; cat "$NODE_LOG"
 fi
+# Every shipped configuration passes --check-config (its plugins load, no
+# unknown keys), and --light without -c names the embedded light config.
+G="${ETHD_FIXTURES:-$ETHD_SRCDIR/../shared/fixtures}/devnet-a/genesis.json"
+check "etc/dev.yaml is valid" "$E" --check-config -c "$ETHD_SRCDIR/etc/dev.yaml"
+check "etc/ethd.yaml is valid" "$E" --check-config -c "$ETHD_SRCDIR/etc/ethd.yaml"
+check "etc/full.yaml is valid (with --genesis)" "$E" --check-config -c "$ETHD_SRCDIR/etc/full.yaml" --genesis "$G"
+check "etc/light.yaml is valid" "$E" --check-config -c "$ETHD_SRCDIR/etc/light.yaml"
+check "--light alone runs the embedded light config" \
+    sh -c "'$E' --light --check-config 2>/dev/null | grep -q 'configuration OK: <embedded light config>'"
 finish

@@ -153,7 +153,7 @@ timeout 20 "$PROBE" "$ENODE" --caps 68 --client-id probe-info listen 4 >"$T_TMP/
 T_PIDS="$T_PIDS $!"
 i=0; p=""
 while [ $i -lt 30 ]; do
-    p=$(call "$A_RPC" admin_peers | jq -c '[.[] | select(.name == "probe-info")][0].protocols.eth // empty')
+    p=$(call "$A_RPC" admin_peers | jq -c '[.[] | select(.name == "probe-info")][0].protocols.eth | select(.head) // empty')
     [ -n "$p" ] && break; sleep 0.1; i=$((i + 1))
 done
 check "admin_peers protocols.eth: {version 68, head, difficulty 601}" \
