@@ -102,8 +102,8 @@ YAML
     while :; do
         h=$(hwm "$X_PID"); [ -n "$h" ] && peak=$h
         if [ "$2" = downloader-light ]; then
-            cur=$(call "$X_PORT" eth_getHeaderByNumber "[$want]" | jq -r '.number // empty' 2>/dev/null)
-            [ -n "$cur" ] && break
+            # eth_ numbers stop at the head block (0 on a light node)
+            [ "$(call "$X_PORT" downloader_status | jq -r .headHeader)" = "$BLOCKS" ] && break
         else
             [ "$(call "$X_PORT" eth_blockNumber)" = "$want" ] && [ "$(call "$X_PORT" eth_syncing)" = false ] && break
         fi

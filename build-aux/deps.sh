@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential autoconf automake libtool libltdl-dev pkg-config
 libyaml-dev libevent-dev libjansson-dev libsecp256k1-dev nettle-dev
-librocksdb-dev libsnappy-dev check clang libclang-rt-14-dev curl jq procps"
+librocksdb-dev libsnappy-dev check clang libclang-rt-14-dev curl jq procps bc"
 missing=
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -718,7 +718,11 @@ int ethd_node_start(struct ethd_node *node, char *err, size_t errlen)
         rc = ETHD_ENOMEM;
         goto fail;
     }
-    rc = ethd_store_open(dbdir, node->log, &node->store, msg, sizeof(msg));
+    /* A light node keeps headers only: a small store (docs/les.md). */
+    rc = ethd_store_open_profile(dbdir, node->log,
+                                 strcmp(node->mode, "light") == 0 ? ETHD_STORE_SMALL
+                                                                  : ETHD_STORE_DEFAULT,
+                                 &node->store, msg, sizeof(msg));
     free(dbdir);
     if (rc) {
         snprintf(err, errlen, "cannot open the database in %s/chaindata: %s", node->datadir, msg);

@@ -197,7 +197,13 @@ static int probe_dir(const char *dir, char *err, size_t errlen)
     return rc;
 }
 
-static rocksdb_options_t *make_options(rocksdb_cache_t *cache)
+/* The small profile (light nodes): a few MB of memtables and cache in all. */
+#define SMALL_BLOCK_CACHE_BYTES ((size_t)2 << 20)
+#define SMALL_WRITE_BUFFER_BYTES ((size_t)1 << 20)
+#define SMALL_DB_WRITE_BUFFER_BYTES ((size_t)4 << 20)
+#define SMALL_MAX_OPEN_FILES 64
+
+static rocksdb_options_t *make_options(rocksdb_cache_t *cache, enum ethd_store_profile profile)
 {
     rocksdb_options_t *o = rocksdb_options_create();
     rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
@@ -218,6 +224,15 @@ static rocksdb_options_t *make_options(rocksdb_cache_t *cache)
     rocksdb_options_set_max_background_jobs(o, BACKGROUND_JOBS);
     rocksdb_options_set_keep_log_file_num(o, INFO_LOG_FILES);
     rocksdb_options_set_max_log_file_size(o, INFO_LOG_BYTES);
+    if (profile == ETHD_STORE_SMALL) {
+        /* Memtables are what grows with a sync: small ones, flushed early,
+         * and a shared cap over all column families. */
+        rocksdb_options_set_write_buffer_size(o, SMALL_WRITE_BUFFER_BYTES);
+        rocksdb_options_set_max_write_buffer_number(o, 2);
+        rocksdb_options_set_db_write_buffer_size(o, SMALL_DB_WRITE_BUFFER_BYTES);
+        rocksdb_options_set_max_open_files(o, SMALL_MAX_OPEN_FILES);
+        rocksdb_options_set_max_background_jobs(o, 1);
+    }
     return o;
 }
 
@@ -277,6 +292,13 @@ static void free_store(struct ethd_store *st)
 int ethd_store_open(const char *dir, const struct ethd_logger *log, struct ethd_store **out,
                     char *err, size_t errlen)
 {
+    return ethd_store_open_profile(dir, log, ETHD_STORE_DEFAULT, out, err, errlen);
+}
+
+int ethd_store_open_profile(const char *dir, const struct ethd_logger *log,
+                            enum ethd_store_profile profile, struct ethd_store **out, char *err,
+                            size_t errlen)
+{
     struct ethd_store *st;
     char *rerr = NULL;
     char **names = NULL;
@@ -305,8 +327,9 @@ int ethd_store_open(const char *dir, const struct ethd_logger *log, struct ethd_
     }
     pthread_mutex_init(&st->cf_lock, NULL);
     st->log = log;
-    st->cache = rocksdb_cache_create_lru(BLOCK_CACHE_BYTES);
-    st->opts = make_options(st->cache);
+    st->cache = rocksdb_cache_create_lru(profile == ETHD_STORE_SMALL ? SMALL_BLOCK_CACHE_BYTES
+                                                                     : BLOCK_CACHE_BYTES);
+    st->opts = make_options(st->cache, profile);
     st->wopts = rocksdb_writeoptions_create();
     st->wopts_sync = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(st->wopts_sync, 1);

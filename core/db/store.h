@@ -21,6 +21,13 @@ struct ethd_logger;
  * *out: caller frees with ethd_store_close. */
 int ethd_store_open(const char *dir, const struct ethd_logger *log, struct ethd_store **out,
                     char *err, size_t errlen);
+/* Memory profiles: DEFAULT (32 MiB block cache, RocksDB's 64 MiB memtables)
+ * or SMALL, for a light node (2 MiB cache, 1 MiB memtables capped at 4 MiB
+ * over all column families, 64 open files). */
+enum ethd_store_profile { ETHD_STORE_DEFAULT = 0, ETHD_STORE_SMALL };
+int ethd_store_open_profile(const char *dir, const struct ethd_logger *log,
+                            enum ethd_store_profile profile, struct ethd_store **out, char *err,
+                            size_t errlen);
 
 /* Sync the write-ahead log, flush every column family's memtable and close;
  * every column family handle (and every struct ethd_store_cf lent out) is

@@ -213,6 +213,38 @@ START_TEST(test_put_get_delete)
 }
 END_TEST
 
+/* The small profile (light nodes): more data than its memtables hold goes
+ * through flushes and comes back whole, also after a reopen with the
+ * default profile (the profile is memory only, not a format). */
+START_TEST(test_small_profile)
+{
+    char *d = tmp_dir();
+    struct ethd_store *st = NULL;
+    char err[512];
+    ck_assert_int_eq(ethd_store_open_profile(d, NULL, ETHD_STORE_SMALL, &st, err, sizeof(err)), 0);
+    struct ethd_store_cf *a = cf_ok(st, "a");
+    static uint8_t v[4096];
+    for (uint32_t i = 0; i < 3000; i++) { /* 12 MB: several 1 MiB memtables */
+        memset(v, (int)(i & 0xff), sizeof(v));
+        ck_assert_int_eq(ethd_store_put(st, a, &i, sizeof(i), v, sizeof(v)), 0);
+    }
+    ethd_store_close(st);
+    st = open_ok(d);
+    a = cf_ok(st, "a");
+    for (uint32_t i = 0; i < 3000; i += 7) {
+        uint8_t *val;
+        size_t n;
+        ck_assert_int_eq(ethd_store_get(st, a, &i, sizeof(i), &val, &n), 0);
+        ck_assert_uint_eq(n, sizeof(v));
+        ck_assert_uint_eq(val[0], i & 0xff);
+        ck_assert_uint_eq(val[n - 1], i & 0xff);
+        free(val);
+    }
+    ethd_store_close(st);
+    done_dir(d);
+}
+END_TEST
+
 START_TEST(test_missing_key)
 {
     char *d = tmp_dir();
@@ -1245,6 +1277,7 @@ static Suite *store_suite(void)
     tc = tcase_create("basic");
     tcase_add_test(tc, test_put_get_delete);
     tcase_add_test(tc, test_missing_key);
+    tcase_add_test(tc, test_small_profile);
     tcase_add_test(tc, test_empty_values);
     suite_add_tcase(s, tc);
 
